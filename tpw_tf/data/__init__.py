@@ -1,0 +1,30 @@
+"""Dataset loaders: ``load(name, ...)`` returns a :class:`Dataset`.
+
+Each loader is one module; this registry maps the names users type to them.
+"""
+from __future__ import annotations
+
+import importlib
+
+from tpw_tf.data.base import SPLITS, Dataset, Split
+from tpw_tf.errors import DataError
+
+# name -> module under tpw_tf.data exposing ``load(*, data_dir=None, **options) -> Dataset``
+_LOADERS = {
+    "synthetic": "synthetic",
+}
+
+
+def names() -> list[str]:
+    return sorted(_LOADERS)
+
+
+def load(name: str, *, data_dir=None, **options) -> Dataset:
+    """Load dataset ``name``; ``data_dir`` reads an existing copy and never downloads."""
+    if name not in _LOADERS:
+        raise DataError(f"unknown dataset '{name}': choose one of {', '.join(names())}")
+    module = importlib.import_module(f"tpw_tf.data.{_LOADERS[name]}")
+    return module.load(data_dir=data_dir, **options)
+
+
+__all__ = ["SPLITS", "Dataset", "Split", "DataError", "load", "names"]
