@@ -1,0 +1,1 @@
+"""Custom Keras layers of tpw (all ``tf_keras``, all serializable)."""
