@@ -1,0 +1,84 @@
+"""Convert a plain (baked) Keras model to a fully INT8 TFLite flatbuffer.
+
+Full-integer quantization with int8 input and output, builtin ops only. The
+converter is told to use only the int8 builtin op set; on top of that the
+result is inspected, because a converter may still leave a float op (for
+example a QUANTIZE from float) or a custom op in the graph, and TFLM builds
+for microcontrollers would then fail at run time instead of here.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from tpw_tf.errors import ExportError
+
+# Tensor types allowed in a fully INT8 graph: int8 activations and weights,
+# int32 biases and shape tensors.
+_INTEGER_TYPES = (np.int8, np.int32)
+
+
+def _representative(data: np.ndarray):
+    def generate():
+        for window in data:
+            yield [window[np.newaxis].astype(np.float32)]
+    return generate
+
+
+def convert(model, representative_data: np.ndarray, *, calibration_windows: int = 256) -> bytes:
+    """Convert ``model`` to an INT8 flatbuffer.
+
+    Args:
+        model: a ``tf_keras`` model of builtin layers (bake generated models first).
+        representative_data: float32 ``(N, *model.input_shape[1:])`` calibration windows;
+            the first ``calibration_windows`` are used, in order, so the result is deterministic.
+        calibration_windows: how many windows calibrate the activation ranges.
+
+    Returns:
+        The ``.tflite`` bytes.
+
+    Raises:
+        ExportError: no calibration data, a conversion failure, or a float / custom op left.
+    """
+    data = np.asarray(representative_data, np.float32)[:calibration_windows]
+    if len(data) == 0:
+        raise ExportError("convert: representative_data is empty")
+    if data.shape[1:] != tuple(model.input_shape[1:]):
+        raise ExportError(f"convert: representative_data windows are {data.shape[1:]}, "
+                          f"the model takes {tuple(model.input_shape[1:])}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = _representative(data)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    try:
+        flatbuffer = converter.convert()
+    except Exception as error:  # the converter raises many types; report one line
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ExportError(f"convert: the TFLite converter failed: {first_line}") from error
+    check_integer_only(flatbuffer)
+    return flatbuffer
+
+
+def operators(flatbuffer: bytes) -> list[dict]:
+    """Op details (``op_name``, ``inputs``, ``outputs``) of a flatbuffer, in execution order."""
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    ops = interpreter._get_ops_details()  # the public API has no op list
+    return [{**op, "tensor_types": [tensors[i]["dtype"] for i in (*op["inputs"], *op["outputs"]) if i >= 0]}
+            for op in ops]
+
+
+def check_integer_only(flatbuffer: bytes) -> None:
+    """Raise ExportError naming the first custom or non-integer op."""
+    for index, op in enumerate(operators(flatbuffer)):
+        name = op["op_name"]
+        if name.startswith("CUSTOM") or name == "DELEGATE" or not name.isupper():
+            raise ExportError(f"convert: op {index} '{name}' is not a builtin op")
+        floats = [np.dtype(t).name for t in op["tensor_types"] if t not in _INTEGER_TYPES]
+        if floats:
+            raise ExportError(f"convert: op {index} '{name}' uses {floats[0]} tensors; "
+                              "the model is not fully INT8")
