@@ -17,6 +17,7 @@ _BUILDERS = {
     "tiny_separable_cnn": "tiny_separable_cnn",
     "tiny_vae_head": "tiny_vae_head",
     "hrv_featnet": "hrv_featnet",
+    "ternary_cnn": "ternary_cnn",
 }
 
 
