@@ -1,0 +1,85 @@
+// MicroInterpreter: runs one TFLite flatbuffer model inside a caller-owned arena.
+//
+// Usage (mirrors TFLM):
+//   tpw::AllOpsResolver resolver;
+//   alignas(16) static uint8_t arena[kArenaSize];
+//   tpw::MicroInterpreter interp(model_data, model_size, resolver, arena, sizeof(arena));
+//   tpw::Status s = interp.AllocateTensors();   // parse, prepare kernels, plan memory
+//   interp.input(0)->data.int8[...] = ...;
+//   s = interp.Invoke();
+//   const tpw::Tensor* out = interp.output(0);
+//
+// Ownership: the model bytes (4-byte aligned) and the arena belong to the
+// caller and must outlive the interpreter. Nothing is allocated elsewhere.
+//
+// Arena layout after AllocateTensors():
+//
+//   arena                                                          arena + size
+//   | planned activations + scratch (head) |  free  | persistent (tail)      |
+//   ^ buffers of tensors with disjoint lifetimes overlap here   ^ Tensor records,
+//                                                                 nodes, kernel op data
+//
+// arena_used_bytes() = head + tail: the smallest arena the same model runs in.
+#ifndef TPW_MICRO_RUNTIME_MICRO_INTERPRETER_H_
+#define TPW_MICRO_RUNTIME_MICRO_INTERPRETER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "op_resolver.h"
+#include "status.h"
+#include "tensor.h"
+
+namespace tpw {
+
+struct NodeRecord;   // defined in node_context.h
+class ArenaAllocator;
+
+class MicroInterpreter {
+ public:
+  MicroInterpreter(const uint8_t* model_data, size_t model_size, const OpResolver& resolver,
+                   uint8_t* arena, size_t arena_size);
+
+  // Parses and verifies the model, runs every kernel's Prepare and plans the
+  // arena. Must succeed before input()/output()/Invoke() are usable.
+  Status AllocateTensors();
+  // Runs every node in order.
+  Status Invoke();
+
+  size_t inputs_size() const { return ready_ ? num_inputs_ : 0; }
+  size_t outputs_size() const { return ready_ ? num_outputs_ : 0; }
+  // nullptr before a successful AllocateTensors() or for an index out of range.
+  Tensor* input(size_t index);
+  Tensor* output(size_t index);
+
+  // Bytes of the arena in use (planned head + persistent tail), 0 before
+  // a successful AllocateTensors().
+  size_t arena_used_bytes() const { return ready_ ? used_bytes_ : 0; }
+
+ private:
+  Status Parse(ArenaAllocator& allocator);
+  Status PrepareNodes(ArenaAllocator& allocator);
+  Status PlanMemory(ArenaAllocator& allocator);
+
+  const uint8_t* model_data_;
+  size_t model_size_;
+  const OpResolver& resolver_;
+  uint8_t* arena_;
+  size_t arena_size_;
+
+  Tensor* tensors_;
+  int32_t num_tensors_;
+  NodeRecord* nodes_;
+  int32_t num_nodes_;
+  const int32_t* inputs_;    // subgraph input tensor indices (validated)
+  const int32_t* outputs_;   // subgraph output tensor indices (validated)
+  size_t num_inputs_;
+  size_t num_outputs_;
+  uint8_t* scratch_base_;    // start of the planned head; scratch offsets are relative to it
+  size_t used_bytes_;
+  bool ready_;
+};
+
+}  // namespace tpw
+
+#endif  // TPW_MICRO_RUNTIME_MICRO_INTERPRETER_H_

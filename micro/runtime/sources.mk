@@ -1,0 +1,8 @@
+# The runtime's portable sources, for any Make-based build (host tools, firmware).
+# Include this file, then compile $(TPW_RUNTIME_SRCS) with -I$(TPW_RUNTIME_DIR)
+# and $(TPW_RUNTIME_CXXFLAGS) (C++17, no exceptions/RTTI, no FP contraction so
+# quantization multipliers match TFLM on host and target).
+TPW_RUNTIME_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+TPW_RUNTIME_SRCS := $(sort $(wildcard $(TPW_RUNTIME_DIR)/*.cc) $(wildcard $(TPW_RUNTIME_DIR)/kernels/*.cc))
+TPW_RUNTIME_CXXFLAGS := -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+    -ffp-contract=off -I$(TPW_RUNTIME_DIR)
