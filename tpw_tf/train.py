@@ -62,6 +62,8 @@ class Recipe:
     # (``head_kernel``, ``head_B``, ``head_basis_*``) and layer codes.
     l1_patterns: tuple[str, ...] = ("head_", "code")
     teacher_epochs: int = 10
+    # Training batches over which BatchNorm statistics are re-estimated for the EMA weights.
+    bn_batches: int = 32
 
     @classmethod
     def from_options(cls, **options) -> "Recipe":
@@ -151,6 +153,8 @@ class _Step:
         self.optimizer.build(model.trainable_variables)
         self.ema = [tf.Variable(v, trainable=False) for v in model.trainable_variables]
         self.ema_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.norms = [layer for layer in model.submodules if isinstance(layer, keras.layers.BatchNormalization)]
+        self.batch_statistics = tf.function(lambda x: model(x, training=True))
         self.terms = tf.function(self._terms)
         self.gradients = tf.function(self._gradients)
         self.apply = tf.function(self._apply)
@@ -213,6 +217,33 @@ class _Step:
         for v, value in zip(self.model.non_trainable_variables, stats):
             v.assign(value)
 
+    def recalibrate_batchnorm(self, x: np.ndarray, *, batch_size: int) -> None:
+        """Re-estimate every BatchNorm's moving mean and variance as the mean of batch statistics over ``x``.
+
+        The moving statistics gathered during training describe the live
+        weights of past steps, not the EMA weights that ship, and after a few
+        hundred steps they still remember their initial values (momentum
+        0.99). With momentum 0 a training-mode pass leaves each batch's
+        statistics in the moving variables; their average over the batches of
+        ``x`` ``(N, 1, T, C)`` replaces them ("precise BN").
+        """
+        if not self.norms:
+            return
+        momenta = [layer.momentum for layer in self.norms]
+        for layer in self.norms:
+            layer.momentum = 0.0  # read when self.batch_statistics is first traced
+        moving = [v for layer in self.norms for v in (layer.moving_mean, layer.moving_variance)]
+        sums = [np.zeros(v.shape, np.float64) for v in moving]
+        starts = range(0, len(x), batch_size)
+        for start in starts:
+            self.batch_statistics(tf.constant(x[start:start + batch_size]))
+            for total, v in zip(sums, moving):
+                total += v.numpy()
+        for v, total in zip(moving, sums):
+            v.assign((total / len(starts)).astype(np.float32))
+        for layer, momentum in zip(self.norms, momenta):
+            layer.momentum = momentum
+
     def swap_ema(self):
         """Exchange live and EMA weights (call twice to go back)."""
         for shadow, v in zip(self.ema, self.model.trainable_variables):
@@ -263,6 +294,13 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
 
     rng = np.random.default_rng(seed)
     n = len(split)
+    # A fixed shuffled subset, so recalibration sees every class and subject.
+    calibration = split.x[rng.permutation(n)[:batch_size * r.bn_batches]]
+
+    def use_ema():
+        step.swap_ema()
+        step.recalibrate_batchnorm(calibration, batch_size=batch_size)
+
     steps_per_epoch = n // batch_size if n > batch_size else 1
     bar = tqdm(total=epochs * steps_per_epoch, file=sys.stderr, disable=not progress, unit="step",
                dynamic_ncols=True)
@@ -272,7 +310,7 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
             order = rng.permutation(n)
             losses_seen, skipped = [], 0
             for s in range(steps_per_epoch):
-                idx = np.sort(order[s * batch_size:(s + 1) * batch_size])
+                idx = order[s * batch_size:(s + 1) * batch_size]
                 loss, grads, finite, stats = step.gradients(tf.constant(split.x[idx]),
                                                             tf.constant(split.y[idx]))
                 if bool(finite):
@@ -288,7 +326,7 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
             record = {"epoch": epoch, "loss": float(np.mean(losses_seen)) if losses_seen else float("nan"),
                       "skipped_steps": skipped}
             if len(val):
-                step.swap_ema()
+                use_ema()
                 predicted = predict(model, val.x).argmax(axis=1)
                 step.swap_ema()
                 record["val_accuracy"] = metrics.accuracy(val.y, predicted)
@@ -300,7 +338,7 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
                                     for k, v in record.items()), file=sys.stderr)
     finally:
         bar.close()
-    step.swap_ema()
+    use_ema()
     return model
 
 
