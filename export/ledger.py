@@ -1,0 +1,184 @@
+"""The flash ledger: the true packed bytes of every component of a model.
+
+Each component is a group of numbers stored at one precision; its bytes
+follow Eq. 4, ``ceil(N * b / 8)``. Components say in which deployment
+schedule they are stored:
+
+* ``baked`` - the flatbuffer as shipped: generated kernels stored as INT8.
+* ``boot``  - generator, heads, codes and scales stored packed instead of the
+  generated kernels; every kernel is generated into SRAM at boot.
+* ``lazy``  - the same flash as ``boot``; one generated kernel at a time lives
+  in SRAM, so SRAM grows by the largest one only.
+
+A schedule's flash is its parameter bytes (Eq. 6, the sum of its components)
+plus the flatbuffer's own structure (graph, tensor tables, zero points,
+alignment): that overhead is ``flatbuffer_bytes`` minus the baked parameter
+bytes, and a boot or lazy image still needs it. SRAM starts from TFLM's arena.
+Runtime code is not counted here; the ``firmware`` slot holds the ELF sizes.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import tf_keras as keras
+
+from tpw_export.bake import generated_layers, generator_side_layers, packed_weights
+from tpw_export.convert import operators
+from tpw_tf.errors import ExportError
+from tpw_tf.layers import LayerCode, PointwiseGenerator
+
+SCHEDULES = ("baked", "boot", "lazy")
+_ALL = list(SCHEDULES)
+_GENERATED = ["boot", "lazy"]
+# Float32 scale plus int8 zero point of one activation tensor.
+_ACTIVATION_PARAM_BITS = 40
+
+
+def packed_bytes(count: int, bits: int) -> int:
+    """Eq. 4: bytes of ``count`` numbers packed at ``bits`` each."""
+    return math.ceil(count * bits / 8)
+
+
+@dataclass
+class Component:
+    name: str
+    kind: str
+    count: int
+    bits: int
+    schedules: list
+
+    @property
+    def bytes(self) -> int:
+        return packed_bytes(self.count, self.bits)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "bytes": self.bytes}
+
+
+def _generator_side(model: keras.Model, bits: int) -> list[Component]:
+    """Generator, heads, codes and per-channel scales, packed at ``bits``."""
+    counts = {"generator": 0, "heads": 0, "codes": 0, "channel scales": 0}
+    tensors = 0
+    for layer in generator_side_layers(model) + generated_layers(model):
+        for weight in packed_weights(layer):
+            if isinstance(layer, PointwiseGenerator):
+                group = "generator"
+            elif isinstance(layer, LayerCode):
+                group = "codes"
+            elif weight is getattr(layer, "scale", None):
+                group = "channel scales"
+            else:
+                group = "heads"
+            counts[group] += int(weight.shape.num_elements())
+            tensors += 1
+    components = [Component(name, "generated", n, bits, _GENERATED) for name, n in counts.items() if n]
+    if tensors:
+        # One float32 scale per packed tensor (see bake.quantize_symmetric).
+        components.append(Component("packing scales", "quantization", tensors, 32, _GENERATED))
+    return components
+
+
+def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
+    """INT8 kernels, int32 biases and per-channel weight scales of the baked model."""
+    generated = {layer.name for layer in generated_layers(model)}
+    groups: dict[tuple[str, str], int] = {}
+    biases = scales = 0
+
+    def add(name, kind, count):
+        groups[(name, kind)] = groups.get((name, kind), 0) + count
+
+    for layer in baked.layers:
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            name, channels = "depthwise", layer.depthwise_kernel.shape[-2] * layer.depthwise_kernel.shape[-1]
+        elif isinstance(layer, keras.layers.Conv2D):
+            channels = layer.filters
+            if layer.name in generated:
+                name = "generated PW (INT8)"
+            elif tuple(layer.kernel_size) == (1, 1):
+                name = "kept PW" if generated else "pointwise"
+            else:
+                name = "stem / conv"
+        elif isinstance(layer, keras.layers.Dense):
+            name, channels = "classifier / dense", layer.units
+        elif isinstance(layer, keras.layers.BatchNormalization) or not layer.weights:
+            continue  # BatchNorm folds into the preceding kernel and bias
+        else:
+            raise ExportError(f"ledger: cannot account layer '{layer.name}' of type "
+                              f"{type(layer).__name__}; bake the model first")
+        kernel = layer.weights[0]
+        add(name, "int8 kernel", int(kernel.shape.num_elements()))
+        biases += channels
+        # Convolutions carry one weight scale per output channel, dense layers one per tensor.
+        scales += 1 if isinstance(layer, keras.layers.Dense) else channels
+    components = [Component(name, kind, count, 8, ["baked"] if name.startswith("generated") else _ALL)
+                  for (name, kind), count in groups.items()]
+    components.append(Component("biases", "int32", biases, 32, _ALL))
+    components.append(Component("weight scales", "quantization", scales, 32, _ALL))
+    return components
+
+
+def activation_tensors(flatbuffer: bytes) -> int:
+    """Activation tensors of the graph (each carries a scale and a zero point)."""
+    seen = set()
+    for op in operators(flatbuffer):
+        seen.update(op["outputs"])
+    return len(seen) + 1  # the model input is produced by no op
+
+
+def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, bits: int,
+                 arena_bytes: int) -> dict:
+    """The ledger as a JSON-ready dict.
+
+    Args:
+        model: the trained model (generated or plain).
+        baked: ``bake(model, bits=bits)``.
+        flatbuffer: ``convert(baked, ...)``.
+        bits: packing precision of the generator side.
+        arena_bytes: TFLM's arena for ``flatbuffer``.
+    """
+    components = _generator_side(model, bits) + _baked_side(model, baked)
+    components.append(Component("activation quantization", "quantization",
+                                activation_tensors(flatbuffer), _ACTIVATION_PARAM_BITS, _ALL))
+    parameter_bytes = {s: sum(c.bytes for c in components if s in c.schedules) for s in SCHEDULES}
+    overhead = len(flatbuffer) - parameter_bytes["baked"]
+    kernels = [layer.in_channels * layer.filters for layer in generated_layers(model)]  # INT8 bytes
+    sram_extra = {"baked": 0, "boot": sum(kernels), "lazy": max(kernels, default=0)}
+    schedules = {s: {"parameter_bytes": parameter_bytes[s], "flash_bytes": parameter_bytes[s] + overhead,
+                     "sram_bytes": arena_bytes + sram_extra[s]} for s in SCHEDULES}
+    generated_bytes = sum(c.bytes for c in components if c.schedules == _GENERATED)
+    return {
+        "model": model.name,
+        "bits": bits,
+        "components": [c.as_dict() for c in components],
+        "schedules": schedules,
+        "flatbuffer_bytes": len(flatbuffer),
+        "flatbuffer_overhead_bytes": overhead,
+        "arena_bytes": arena_bytes,
+        "generated_layers": {"count": len(kernels), "int8_kernel_bytes": sum(kernels),
+                             "generator_side_bytes": generated_bytes},
+        "firmware": None,
+    }
+
+
+def format_table(ledger: dict) -> str:
+    """The ledger as a Markdown table, for people."""
+    lines = [f"Flash ledger: {ledger['model']} (generator side packed at {ledger['bits']} bits)", "",
+             "| component | kind | count | bits | bytes | stored in |", "|---|---|---:|---:|---:|---|"]
+    for c in ledger["components"]:
+        lines.append(f"| {c['name']} | {c['kind']} | {c['count']:,} | {c['bits']} | {c['bytes']:,} "
+                     f"| {', '.join(c['schedules'])} |")
+    lines += ["", "| schedule | parameter bytes | flash bytes | SRAM bytes |", "|---|---:|---:|---:|"]
+    for name, s in ledger["schedules"].items():
+        lines.append(f"| {name} | {s['parameter_bytes']:,} | {s['flash_bytes']:,} | {s['sram_bytes']:,} |")
+    g = ledger["generated_layers"]
+    lines += ["", f"flatbuffer {ledger['flatbuffer_bytes']:,} B (structure {ledger['flatbuffer_overhead_bytes']:,} B), "
+                  f"TFLM arena {ledger['arena_bytes']:,} B",
+              f"generated layers: {g['count']}, INT8 kernels {g['int8_kernel_bytes']:,} B vs generator side "
+              f"{g['generator_side_bytes']:,} B"]
+    return "\n".join(lines)
+
+
+def write_json(ledger: dict) -> str:
+    return json.dumps(ledger, indent=2, sort_keys=False) + "\n"
