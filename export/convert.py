@@ -58,6 +58,7 @@ def convert(model, representative_data: np.ndarray, *, calibration_windows: int 
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ExportError(f"convert: the TFLite converter failed: {first_line}") from error
     check_integer_only(flatbuffer)
+    check_softmax_range(flatbuffer)
     return flatbuffer
 
 
@@ -68,7 +69,9 @@ def operators(flatbuffer: bytes) -> list[dict]:
         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
     ops = interpreter._get_ops_details()  # the public API has no op list
-    return [{**op, "tensor_types": [tensors[i]["dtype"] for i in (*op["inputs"], *op["outputs"]) if i >= 0]}
+    return [{**op,
+             "tensor_types": [tensors[i]["dtype"] for i in (*op["inputs"], *op["outputs"]) if i >= 0],
+             "input_scales": [float(tensors[i]["quantization"][0]) for i in op["inputs"] if i >= 0]}
             for op in ops]
 
 
@@ -82,3 +85,19 @@ def check_integer_only(flatbuffer: bytes) -> None:
         if floats:
             raise ExportError(f"convert: op {index} '{name}' uses {floats[0]} tensors; "
                               "the model is not fully INT8")
+
+
+# TFLM's SOFTMAX scales its input by 2^26 and requires the product to exceed 1
+# (QuantizeMultiplierGreaterThanOne); below that it aborts the whole program.
+_SOFTMAX_MIN_INPUT_SCALE = 2.0 ** -26
+
+
+def check_softmax_range(flatbuffer: bytes) -> None:
+    """Raise ExportError where TFLM would abort on a SOFTMAX's input scale."""
+    for index, op in enumerate(operators(flatbuffer)):
+        if op["op_name"] == "SOFTMAX":
+            scale = op["input_scales"][0]
+            if scale <= _SOFTMAX_MIN_INPUT_SCALE:
+                raise ExportError(f"convert: op {index} SOFTMAX input scale {scale:.3g} is below TFLM's "
+                                  f"limit {_SOFTMAX_MIN_INPUT_SCALE:.3g}: the logits are (nearly) constant "
+                                  "on the calibration data; train the model or check the data")

@@ -15,8 +15,13 @@ def conv_bn_relu(x, filters: int, kernel: int, *, stride: int = 1, name: str):
 
 def depthwise_bn_relu(x, kernel: int, *, stride: int = 1, name: str):
     """The depthwise half of a separable block: ``(1, kernel)`` DW conv, BN, ReLU."""
-    x = layers.DepthwiseConv2D((1, kernel), strides=(1, stride), padding="same",
-                               use_bias=False, name=f"{name}_dw")(x)
+    # He init over the kernel's own taps: Keras' default counts every channel in
+    # the fan-in of a depthwise kernel, which shrinks activations ~10x per block
+    # and leaves an untrained deep model with constant logits.
+    x = layers.DepthwiseConv2D((1, kernel), strides=(1, stride), padding="same", use_bias=False,
+                               depthwise_initializer=keras.initializers.RandomNormal(
+                                   stddev=(2.0 / kernel) ** 0.5),
+                               name=f"{name}_dw")(x)
     x = layers.BatchNormalization(name=f"{name}_dw_bn")(x)
     return layers.ReLU(name=f"{name}_dw_relu")(x)
 

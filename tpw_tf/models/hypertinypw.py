@@ -65,8 +65,12 @@ def build(input_shape, num_classes: int, *, width: int = 32, depth: int = 7, ste
             return h
         key = "head_B" if head == "factorized" else f"head_basis_{cin}x{width}"
         if key not in shared:
-            shared[key] = layers.Dense(rank if head == "factorized" else cin * width,
-                                       use_bias=False, name=key)
+            # Keep the generated kernels He-scaled for a unit-variance latent, so an
+            # untrained deep stack neither vanishes nor explodes.
+            stddev = (1.0 / d_h) ** 0.5 if head == "factorized" else (2.0 / (cin * d_h)) ** 0.5
+            shared[key] = layers.Dense(rank if head == "factorized" else cin * width, use_bias=False,
+                                       kernel_initializer=keras.initializers.RandomNormal(stddev=stddev),
+                                       name=key)
         return shared[key](h)
 
     for i in range(1, depth + 1):
