@@ -12,6 +12,10 @@ from tpw_tf.errors import DataError
 # name -> module under tpw_tf.data exposing ``load(*, data_dir=None, **options) -> Dataset``
 _LOADERS = {
     "synthetic": "synthetic",
+    "apnea": "apnea",
+    "mitdb": "mitdb",
+    "ptbxl": "ptbxl",
+    "speech": "speech",
 }
 
 

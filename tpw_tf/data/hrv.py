@@ -1,0 +1,123 @@
+"""R-peaks and 16 RR-interval (heart-rate-variability) features per window, for ``hrv_featnet``.
+
+``hrv_featnet`` reads a window as 16 numbers instead of raw samples, shaped
+``(1, 16, 1)`` like every zoo input. The features come from the R-peaks inside
+the window: reference beat annotations where the database has them (MIT-BIH
+``.atr``, Apnea-ECG ``.qrs``; the loaders pass them with ``features="hrv"``),
+otherwise the GQRS detector of ``wfdb.processing``.
+
+Units keep every feature near 1 so an int8 input scale resolves them all:
+intervals in seconds, rates in beats per second, fractions in [0, 1].
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import wfdb.processing
+
+from tpw_tf.data.base import Dataset, Split
+from tpw_tf.errors import DataError
+
+FEATURE_NAMES = (
+    "beat_rate",    # beats in the window per second of window
+    "rr_mean", "rr_median", "rr_min", "rr_max", "rr_range", "rr_iqr",  # RR intervals, s
+    "sdnn",         # standard deviation of RR, s
+    "rmssd",        # root mean square of successive RR differences, s
+    "sdsd",         # standard deviation of successive RR differences, s
+    "pnn20", "pnn50",  # fraction of successive differences above 20 / 50 ms
+    "hr_mean", "hr_std",  # instantaneous heart rate 1/RR, beats/s
+    "cv_rr",        # sdnn / rr_mean
+    "sd2",          # Poincare SD2, long-term variability, s
+)
+N_FEATURES = len(FEATURE_NAMES)
+
+
+def detect_peaks(signal: np.ndarray, fs: float) -> np.ndarray:
+    """R-peak sample indices of a 1-D ECG ``(L,)`` in mV, by ``wfdb.processing.gqrs_detect``."""
+    signal = np.asarray(signal, np.float64).reshape(-1)
+    if len(signal) == 0 or not np.any(signal):
+        return np.zeros(0, np.int64)
+    return np.asarray(wfdb.processing.gqrs_detect(sig=signal, fs=fs), np.int64)
+
+
+def window_peaks(peaks: np.ndarray, starts: np.ndarray, length: int) -> list[np.ndarray]:
+    """Split record-level ``peaks`` (sorted samples) into per-window offsets.
+
+    Returns one int64 array per start: the peaks in ``[start, start + length)``,
+    relative to ``start``.
+    """
+    peaks = np.asarray(peaks, np.int64)
+    lo = np.searchsorted(peaks, starts, side="left")
+    hi = np.searchsorted(peaks, np.asarray(starts) + length, side="left")
+    return [peaks[a:b] - s for a, b, s in zip(lo, hi, starts)]
+
+
+def rr_features(peaks: np.ndarray, length: int, fs: float) -> np.ndarray:
+    """The 16 :data:`FEATURE_NAMES` of one window from its peak offsets, float32 ``(16,)``.
+
+    Features needing two (or three) peaks are 0 when the window has fewer.
+    """
+    out = np.zeros(N_FEATURES, np.float64)
+    out[0] = len(peaks) * fs / length
+    rr = np.diff(np.asarray(peaks, np.float64)) / fs
+    if len(rr) >= 1:
+        q25, median, q75 = np.percentile(rr, [25, 50, 75])
+        hr = 1.0 / rr
+        out[1:7] = rr.mean(), median, rr.min(), rr.max(), rr.max() - rr.min(), q75 - q25
+        out[7] = rr.std()
+        out[12:15] = hr.mean(), hr.std(), out[7] / rr.mean()
+    if len(rr) >= 2:
+        diffs = np.diff(rr)
+        out[8] = np.sqrt(np.mean(diffs ** 2))
+        out[9] = diffs.std()
+        out[10] = np.mean(np.abs(diffs) > 0.020)
+        out[11] = np.mean(np.abs(diffs) > 0.050)
+        out[15] = np.sqrt(max(2 * out[7] ** 2 - 0.5 * out[9] ** 2, 0.0))
+    return out.astype(np.float32)
+
+
+def features_from_peaks(peaks: list[np.ndarray], length: int, fs: float) -> np.ndarray:
+    """Stack :func:`rr_features` of each window into float32 ``(N, 1, 16, 1)``."""
+    rows = [rr_features(p, length, fs) for p in peaks]
+    return np.asarray(rows, np.float32).reshape(len(rows), 1, N_FEATURES, 1)
+
+
+def _split_features(split: Split, fs: float, peaks) -> Split:
+    x = split.x
+    if peaks is None:
+        peaks = [detect_peaks(w[0, :, 0], fs) for w in x]
+    if len(peaks) != len(x):
+        raise DataError(f"hrv_features: {len(peaks)} peak lists for {len(x)} windows")
+    return Split(features_from_peaks(peaks, x.shape[2], fs), split.y, split.groups)
+
+
+def hrv_features(data, sample_rate: float | None = None, peaks=None):
+    """HRV features of windows, in the shape ``hrv_featnet`` takes.
+
+    Args:
+        data: a :class:`Dataset` (every split converted, detector peaks), a
+            :class:`Split`, or an array ``(N, 1, T, C)`` of ECG windows (channel 0
+            is used; physical mV or standardised, GQRS adapts to either).
+        sample_rate: samples per second of ``T``; required unless ``data`` is a Dataset.
+        peaks: for a Split or array, optional reference R-peaks, one int array
+            of offsets within each window (skips the detector).
+
+    Returns:
+        Same kind as ``data``: a Dataset / Split whose ``x`` is float32
+        ``(N, 1, 16, 1)``, or that array. Feature order: :data:`FEATURE_NAMES`.
+    """
+    if isinstance(data, Dataset):
+        splits = {name: _split_features(s, data.sample_rate, None)
+                  for name, s in data.splits.items()}
+        return dataclasses.replace(data, splits=splits, info={
+            **data.info, "features": "hrv", "window_samples": data.input_shape[1]})
+    if sample_rate is None:
+        raise DataError("hrv_features: sample_rate is required for a Split or an array")
+    if isinstance(data, Split):
+        return _split_features(data, sample_rate, peaks)
+    x = np.asarray(data, np.float32)
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise DataError(f"hrv_features: windows must be (N, 1, T, C), got {x.shape}")
+    dummy = np.zeros(len(x), np.int64)
+    return _split_features(Split(x, dummy, dummy.astype(str)), sample_rate, peaks).x

@@ -1,0 +1,151 @@
+"""MIT-BIH Arrhythmia Database: beat-centred windows, AAMI classes, inter-patient splits.
+
+Every beat annotation of the AAMI classes becomes one window centred on it
+(edge-padded at a record's ends so no beat is lost); non-beat annotations
+(``+ ~ | " x [ ] !``) are not beats. Splits follow de Chazal et al. (2004):
+
+* ``split="ds1ds2"`` (default): train = DS1 minus :data:`DS1_VAL`, val =
+  :data:`DS1_VAL`, test = DS2;
+* ``split="ds1-patients"``: DS1 only, patient-disjoint train / :data:`DS1_VAL` /
+  :data:`DS1_TEST`, for copies without DS2 (such as the shared test data).
+
+Paced records (102 104 107 217) are never used. Each MIT-BIH record is one
+patient except 201/202 (one in DS1, one in DS2, as de Chazal split them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tpw_tf.data import array_cache, hrv, windows
+from tpw_tf.data.base import Dataset
+from tpw_tf.data.fetch import PhysioNetSource, locate
+from tpw_tf.data.loading import hours_per_split, join, warn_absent
+from tpw_tf.data.records import has_record, read_annotation, read_signal
+from tpw_tf.errors import DataError
+
+NATIVE_RATE = 360.0
+DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124",
+       "201", "203", "205", "207", "208", "209", "215", "220", "223", "230")
+DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212",
+       "213", "214", "219", "221", "222", "228", "231", "232", "233", "234")
+PACED = ("102", "104", "107", "217")
+# Patient-disjoint parts of DS1, chosen so each holds ventricular beats
+# (119, 205 / 106, 201) and supraventricular ones (220 / 201, 209).
+DS1_VAL = ("119", "122", "205", "220")
+DS1_TEST = ("106", "115", "201", "209")
+SPLIT_PLANS = {
+    "ds1ds2": {"train": tuple(r for r in DS1 if r not in DS1_VAL), "val": DS1_VAL, "test": DS2},
+    "ds1-patients": {"train": tuple(r for r in DS1 if r not in DS1_VAL + DS1_TEST),
+                     "val": DS1_VAL, "test": DS1_TEST},
+}
+AAMI = {"N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ"}
+_AAMI_OF_SYMBOL = {s: c for c, symbols in AAMI.items() for s in symbols}
+TASKS = {"binary": ("non-V", "V"), "aami": tuple(AAMI)}
+
+
+def _files(folder, records) -> list[str]:
+    listed = (folder / "RECORDS").read_text().split()
+    wanted = [r for r in listed if records is None or r in records]
+    return [f"{r}.{ext}" for r in wanted for ext in ("hea", "dat", "atr")]
+
+
+def source() -> PhysioNetSource:
+    return PhysioNetSource("mitdb", "https://physionet.org/files/mitdb/1.0.0/",
+                           ("RECORDS",), _files)
+
+
+def _labels(aami: np.ndarray, task: str) -> np.ndarray:
+    if task == "binary":
+        return (aami == "V").astype(np.int64)
+    return np.array([TASKS["aami"].index(c) for c in aami], np.int64)
+
+
+def _record_windows(path, *, lead, rate, length, normalize, features):
+    """Windows ``(n, T, 1)`` (or HRV features ``(n, 16, 1)``), AAMI class per beat, seconds."""
+    signal = read_signal(path, leads=lead, fs=NATIVE_RATE)
+    samples, symbols = read_annotation(path, "atr")
+    is_beat = np.isin(symbols, list(_AAMI_OF_SYMBOL))
+    beats = np.round(samples[is_beat] * rate / NATIVE_RATE).astype(np.int64)
+    aami = np.array([_AAMI_OF_SYMBOL[s] for s in symbols[is_beat]], dtype="<U1")
+    signal = windows.resample(signal, NATIVE_RATE, rate)
+    starts = beats - length // 2
+    if features == "hrv":
+        x = hrv.features_from_peaks(hrv.window_peaks(beats, starts, length), length, rate)[:, 0]
+    else:
+        x = windows.take(signal, starts, length)
+        if normalize:
+            x = windows.standardize(x, axis=1)
+    return x, aami, len(signal) / rate
+
+
+def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 5.0,
+         sample_rate: float = NATIVE_RATE, lead: str = "MLII", normalize: bool = True,
+         features: str = "raw", records=None, cache: bool = True, cache_dir=None,
+         base_url: str | None = None) -> Dataset:
+    """Load MIT-BIH beat windows.
+
+    Args:
+        data_dir: folder holding ``<record>.hea/.dat/.atr`` (never downloads);
+            None fetches into the cache (:mod:`tpw_tf.data.fetch`).
+        split: ``"ds1ds2"`` or ``"ds1-patients"`` (see module docstring).
+        task: ``"binary"`` (V vs rest, the paper's task) or ``"aami"`` (N S V F Q).
+        window_s: window length in seconds, centred on the beat (paper: 5 s).
+        sample_rate: output rate in Hz; signals are resampled from 360 Hz.
+        lead: signal name to read (``MLII``; record 114 stores it second).
+        normalize: z-score each window.
+        features: ``"raw"`` -> x ``(N, 1, T, 1)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
+            :mod:`tpw_tf.data.hrv` features from the reference ``.atr`` beats.
+        records: restrict to these record names (others count as absent).
+        cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
+        cache_dir: cache folder (default ``$TPW_CACHE_DIR`` or ``~/.cache/tpw/arrays``).
+        base_url: download mirror (see :func:`tpw_tf.data.fetch.fetch`).
+
+    Returns:
+        Dataset ``mitdb``; ``groups`` are record names; ``info`` holds the split
+        plan, absent records, hours of recording per split and beats per AAMI class.
+    """
+    if split not in SPLIT_PLANS:
+        raise DataError(f"mitdb: unknown split '{split}': choose one of {', '.join(SPLIT_PLANS)}")
+    if task not in TASKS:
+        raise DataError(f"mitdb: unknown task '{task}': choose one of {', '.join(TASKS)}")
+    if features not in ("raw", "hrv"):
+        raise DataError(f"mitdb: unknown features '{features}': choose raw or hrv")
+    if window_s <= 0 or sample_rate <= 0:
+        raise DataError(f"mitdb: window_s and sample_rate must be > 0, got {window_s}, "
+                        f"{sample_rate}")
+    folder = locate("mitdb", data_dir, base_url=base_url,
+                    records=None if records is None else list(records))
+    length = int(round(window_s * sample_rate))
+    options = {"split": split, "task": task, "length": length, "sample_rate": sample_rate,
+               "lead": lead, "normalize": normalize, "features": features,
+               "records": None if records is None else sorted(records)}
+
+    def build() -> Dataset:
+        plan = {part: [n for n in names if records is None or n in records]
+                for part, names in SPLIT_PLANS[split].items()}
+        absent, pieces, seconds, beats = [], {}, {}, {}
+        for part, names in plan.items():
+            pieces[part], seconds[part], beats[part] = [], 0.0, dict.fromkeys(AAMI, 0)
+            for name in names:
+                path = folder / name
+                if not has_record(path):
+                    absent.append(name)
+                    continue
+                x, aami, duration = _record_windows(
+                    path, lead=lead, rate=sample_rate, length=length, normalize=normalize,
+                    features=features)
+                pieces[part].append((x, _labels(aami, task), name))
+                seconds[part] += duration
+                for c in AAMI:
+                    beats[part][c] += int(np.sum(aami == c))
+        warn_absent(folder, absent)
+        width = hrv.N_FEATURES if features == "hrv" else length
+        splits = {part: join(p, width, 1) for part, p in pieces.items()}
+        return Dataset("mitdb", splits, sample_rate, TASKS[task], info={
+            "split": split, "task": task, "window_s": window_s, "lead": lead,
+            "features": features, "records": plan, "absent_records": absent,
+            "hours": hours_per_split(seconds), "aami_beats": beats})
+
+    if not cache:
+        return build()
+    return array_cache.cached("mitdb", options, folder, build, root=cache_dir)
