@@ -117,7 +117,7 @@ def _pooled_features(model: keras.Model) -> tf.Tensor:
                        "its pooled features") from None
 
 
-class _Step:
+class TrainStep:
     """The compiled loss/gradient computation and the update it feeds.
 
     ``view`` maps an input batch to ``[probs, (pooled features), (latents of
@@ -289,7 +289,7 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
     seed_everything(seed)
     weights = (class_weights(split.y, dataset.num_classes) if r.class_balance
                else np.ones(dataset.num_classes, np.float32))
-    step = _Step(model, r, teacher if r.needs_teacher else None, weights)
+    step = TrainStep(model, r, teacher if r.needs_teacher else None, weights)
     val = dataset.splits["val"]
 
     rng = np.random.default_rng(seed)
