@@ -57,7 +57,10 @@ def _run_tool(cmd: list[str], what: str, timeout: float | None = None) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
-        raise ExportError(f"{what} failed (exit {proc.returncode}): {lines[-1]}")
+        # The first compiler/linker error says more than make's closing "Error 1".
+        causes = [line for line in lines if re.search(r"error|undefined reference", line, re.I)
+                  and not line.startswith(("make", "collect2"))]
+        raise ExportError(f"{what} failed (exit {proc.returncode}): {(causes or lines[-1:])[0]}")
     return proc.stdout
 
 

@@ -1,0 +1,61 @@
+"""run_firmware / tpw-sim on real models: outputs equal TFLM's, errors end as statuses."""
+import json
+
+import numpy as np
+import pytest
+
+from tpw_export import sim
+from tpw_tf.errors import ExportError
+
+
+@pytest.mark.parametrize("name", ["separable", "hypertinypw"])
+def test_outputs_equal_tflm(cases, name):
+    case = cases.case(name)
+    result = sim.run_firmware(case.model_bytes, case.inputs)
+    expected = case.expected.reshape(len(case.inputs), -1)
+    assert np.array_equal(np.array(result["outputs"], np.int8), expected)
+    counts = result["instructions_per_inference"]
+    assert len(counts) == len(case.inputs)
+    assert min(counts) > 0 and result["boot_instructions"] > 0
+    assert 0 < result["arena_used_bytes"] <= result["firmware"]["arena"]
+    assert result["firmware"]["model_array"] == len(case.model_bytes)
+
+
+def test_unsupported_op_is_an_error_naming_it(cases):
+    case = cases.case("unsupported_tanh")
+    run = sim.run_elf(case.elf)
+    status = sim.parse_lines(run.lines)["status"]
+    assert status[0] == 1 and "TANH" in status[1]
+    assert run.exit_code == 1
+    with pytest.raises(ExportError, match=r"firmware status 1: .*TANH"):
+        sim.run_firmware(case.model_bytes, case.inputs)
+
+
+def test_inputs_of_the_wrong_size_are_status_2(cases):
+    case = cases.case("separable")
+    short = case.inputs.reshape(len(case.inputs), -1)[:, :-1]
+    with pytest.raises(ExportError, match=r"firmware status 2: inputs: \d+ bytes is not a whole "
+                                          r"number of 256-byte input tensors"):
+        sim.run_firmware(case.model_bytes, short)
+
+
+def test_cli_writes_json(cases, tmp_path):
+    case = cases.case("separable")
+    model, inputs, out = tmp_path / "m.tflite", tmp_path / "in.npy", tmp_path / "out.json"
+    model.write_bytes(case.model_bytes)
+    np.save(inputs, case.inputs)
+    assert sim.main([str(model), "--inputs", str(inputs), "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result) >= {"outputs", "instructions_per_inference", "boot_instructions", "firmware"}
+    assert result["outputs"] == case.expected.reshape(len(case.inputs), -1).tolist()
+    assert set(result["firmware"]) >= {"text", "rodata", "data", "bss", "model_array", "runtime_code"}
+
+
+def test_cli_rejects_float_inputs_without_writing(cases, tmp_path, capsys):
+    case = cases.case("separable")
+    model, inputs, out = tmp_path / "m.tflite", tmp_path / "in.npy", tmp_path / "out.json"
+    model.write_bytes(case.model_bytes)
+    np.save(inputs, case.inputs.astype(np.float32))
+    assert sim.main([str(model), "--inputs", str(inputs), "--json", str(out)]) == 1
+    assert capsys.readouterr().err.strip() == "error: inputs: expected int8 values, got dtype float32"
+    assert not out.exists()
