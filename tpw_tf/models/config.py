@@ -6,10 +6,10 @@ from numbers import Integral, Real
 from tpw_tf.errors import TpwError
 
 
-def resolve(model: str, defaults: dict, config: dict) -> dict:
+def resolve(model: str, defaults: dict, config: dict, *, zero_ok: tuple = ()) -> dict:
     """Merge ``config`` over ``defaults`` and check every value against its default's type.
 
-    Keys with an int default must be ints >= 1, keys with a tuple default non-empty
+    Keys with an int default must be ints >= 1 (>= 0 for keys in ``zero_ok``), keys with a tuple default non-empty
     tuples of such ints (may be empty only if the default is), keys with a float default (rates, loss weights) reals >= 0.
     Raises TpwError naming the model, the key and the received value.
     """
@@ -26,8 +26,9 @@ def resolve(model: str, defaults: dict, config: dict) -> dict:
                 raise TpwError(f"model '{model}': {key} must be a {'non-empty ' if default else ''}"
                                f"list of positive ints, got {cfg[key]}")
             cfg[key] = tuple(int(v) for v in value)
-        elif isinstance(default, int) and not _positive_int(value):
-            raise TpwError(f"model '{model}': {key} must be an int >= 1, got {value}")
+        elif isinstance(default, int) and not _positive_int(value, minimum=int(key not in zero_ok)):
+            raise TpwError(f"model '{model}': {key} must be an int >= {int(key not in zero_ok)}, "
+                           f"got {value}")
         elif isinstance(default, int):
             cfg[key] = int(value)
         elif isinstance(default, float) and not (isinstance(value, Real) and value >= 0):
@@ -35,5 +36,5 @@ def resolve(model: str, defaults: dict, config: dict) -> dict:
     return cfg
 
 
-def _positive_int(value) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+def _positive_int(value, minimum: int = 1) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and value >= minimum

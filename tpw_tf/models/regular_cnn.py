@@ -12,7 +12,7 @@ from tf_keras import layers
 from tpw_tf.models.blocks import classifier_head, conv_bn_relu
 from tpw_tf.models.config import resolve
 
-DEFAULTS = dict(filters=(32, 64, 128, 256), convs_per_stage=2, kernel=11, dropout=0.3)
+DEFAULTS = dict(filters=(32, 64, 128, 256), convs_per_stage=2, kernel_size=11, dropout=0.3)
 
 
 def build(input_shape, num_classes: int, **config) -> keras.Model:
@@ -21,7 +21,7 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
     Args:
         input_shape: ``(1, T, C)``.
         num_classes: number of softmax outputs.
-        **config: ``filters`` (one width per stage), ``convs_per_stage``, ``kernel``,
+        **config: ``filters`` (one width per stage), ``convs_per_stage``, ``kernel_size``,
             ``dropout`` (before the classifier).
 
     Returns:
@@ -33,7 +33,7 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
     x = inputs
     for s, filters in enumerate(cfg["filters"], start=1):
         for c in range(1, cfg["convs_per_stage"] + 1):
-            x = conv_bn_relu(x, filters, cfg["kernel"], name=f"stage{s}_conv{c}")
+            x = conv_bn_relu(x, filters, cfg["kernel_size"], name=f"stage{s}_conv{c}")
         # "same" padding keeps odd lengths valid; TFLM has int8 MAX_POOL_2D.
         x = layers.MaxPooling2D((1, 2), padding="same", name=f"stage{s}_pool")(x)
     outputs = classifier_head(x, num_classes, dropout=cfg["dropout"])

@@ -12,7 +12,7 @@ from tf_keras import layers
 from tpw_tf.models.blocks import classifier_head, conv_bn_relu
 from tpw_tf.models.config import resolve
 
-DEFAULTS = dict(stem_filters=16, stem_kernel=7, filters=(16, 32, 64), kernel=7, stride=2,
+DEFAULTS = dict(stem_filters=16, stem_kernel=7, filters=(16, 32, 64), kernel_size=7, stride=2,
                 dropout=0.0)
 
 
@@ -38,7 +38,7 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
         input_shape: ``(1, T, C)``.
         num_classes: number of softmax outputs.
         **config: ``stem_filters``, ``stem_kernel``, ``filters`` (one block per entry),
-            ``kernel``, ``stride`` (of the stem and of every block), ``dropout``.
+            ``kernel_size``, ``stride`` (of the stem and of every block), ``dropout``.
 
     Returns:
         A model mapping ``(batch, 1, T, C)`` to ``(batch, num_classes)`` probabilities;
@@ -49,6 +49,6 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
     x = conv_bn_relu(inputs, cfg["stem_filters"], cfg["stem_kernel"], stride=cfg["stride"],
                      name="stem")
     for i, filters in enumerate(cfg["filters"], start=1):
-        x = residual_block(x, filters, cfg["kernel"], stride=cfg["stride"], name=f"res{i}")
+        x = residual_block(x, filters, cfg["kernel_size"], stride=cfg["stride"], name=f"res{i}")
     outputs = classifier_head(x, num_classes, dropout=cfg["dropout"])
     return keras.Model(inputs, outputs, name="resnet1d_small")

@@ -22,7 +22,7 @@ def build(input_shape, num_classes: int, *, threshold: float = 0.7, **config) ->
         input_shape: ``(1, T, C)``.
         num_classes: number of softmax outputs.
         threshold: the TernaryPointwise threshold ratio (``0.7 * mean|w|``).
-        **config: as ``tiny_separable_cnn`` (``stem_filters``, ``widths``, ...).
+        **config: as ``tiny_separable_cnn`` (``width``, ``depth``, ...).
 
     Returns:
         A model mapping ``(batch, 1, T, C)`` to ``(batch, num_classes)`` probabilities,

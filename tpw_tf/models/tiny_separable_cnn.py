@@ -1,9 +1,11 @@
 """``tiny_separable_cnn``: the plain depthwise-separable CNN comparator.
 
-Same skeleton as ``hypertinypw`` (stem conv, N depthwise-separable blocks,
-global pooling, dense softmax) but every pointwise kernel is stored. At the
-default config on a ``(1, 1800, 1)`` input it has about 18 k parameters, the
-"plain separable CNN" reference point of issue 4.
+Same skeleton and config keys as ``hypertinypw`` (stem conv with stride 2,
+``depth`` depthwise-separable blocks of ``width`` channels, the first
+``downsample_blocks`` of them strided, global pooling, dense softmax) but every
+pointwise kernel is stored, so a sweep can compare the two at one config. The
+default is wider than ``hypertinypw``'s (46 channels): it lands the "plain
+separable CNN of about 18 k parameters" reference point of issue 4.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from tpw_tf.models.blocks import (classifier_head, conv_bn_relu, depthwise_bn_re
                                   pointwise_bn_relu)
 from tpw_tf.models.config import resolve
 
-DEFAULTS = dict(stem_filters=16, stem_kernel=7, widths=(32, 64, 64, 128), kernel=5,
-                stride=2, dropout=0.0)
+DEFAULTS = dict(width=46, depth=7, stem_filters=16, kernel_size=7, downsample_blocks=3,
+                dropout=0.0)
 
 PointwiseFactory = Callable[[int, str], keras.layers.Layer]
 
@@ -28,7 +30,7 @@ def stored_pointwise(filters: int, name: str) -> keras.layers.Layer:
 
 
 def separable_features(x, cfg: dict, make_pointwise: PointwiseFactory):
-    """Stem conv then one DW/PW block per entry of ``cfg["widths"]``.
+    """Stem conv then ``cfg["depth"]`` DW/PW blocks.
 
     Args:
         x: ``(batch, 1, T, C)`` tensor.
@@ -37,21 +39,21 @@ def separable_features(x, cfg: dict, make_pointwise: PointwiseFactory):
             to ``(batch, 1, T', filters)``; it is how ``ternary_cnn`` swaps the mixers.
 
     Returns:
-        ``(batch, 1, ceil(T / stride**(len(widths)+1)), widths[-1])`` features.
+        ``(batch, 1, ceil(T / 2**(1 + min(depth, downsample_blocks))), width)`` features.
     """
-    x = conv_bn_relu(x, cfg["stem_filters"], cfg["stem_kernel"], stride=cfg["stride"],
-                     name="stem")
-    for i, width in enumerate(cfg["widths"], start=1):
+    x = conv_bn_relu(x, cfg["stem_filters"], cfg["kernel_size"], stride=2, name="stem")
+    for i in range(1, cfg["depth"] + 1):
         name = f"block{i}"
-        x = depthwise_bn_relu(x, cfg["kernel"], stride=cfg["stride"], name=name)
-        x = pointwise_bn_relu(x, make_pointwise(width, f"{name}_pw"), name=name)
+        stride = 2 if i <= cfg["downsample_blocks"] else 1
+        x = depthwise_bn_relu(x, cfg["kernel_size"], stride=stride, name=name)
+        x = pointwise_bn_relu(x, make_pointwise(cfg["width"], f"{name}_pw"), name=name)
     return x
 
 
 def build_separable(name: str, input_shape, num_classes: int,
                     make_pointwise: PointwiseFactory, **config) -> keras.Model:
     """The separable CNN classifier with a chosen pointwise factory."""
-    cfg = resolve(name, DEFAULTS, config)
+    cfg = resolve(name, DEFAULTS, config, zero_ok=("downsample_blocks",))
     inputs = keras.Input(shape=input_shape, name="signal")
     x = separable_features(inputs, cfg, make_pointwise)
     outputs = classifier_head(x, num_classes, dropout=cfg["dropout"])
@@ -64,8 +66,9 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
     Args:
         input_shape: ``(1, T, C)``.
         num_classes: number of softmax outputs.
-        **config: any of ``DEFAULTS`` (``stem_filters``, ``stem_kernel``, ``widths``,
-            ``kernel``, ``stride``, ``dropout``).
+        **config: any of ``DEFAULTS`` (``width``, ``depth``, ``stem_filters``,
+            ``kernel_size``, ``downsample_blocks``, ``dropout``); ``downsample_blocks``
+            may be 0 (only the stem strides).
 
     Returns:
         A model mapping ``(batch, 1, T, C)`` to ``(batch, num_classes)`` probabilities,

@@ -72,9 +72,9 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
 
     Returns:
         A model mapping ``(batch, 1, T, C)`` to ``(batch, num_classes)`` probabilities;
-        the pooled encoder features ``(batch, widths[-1])`` are the layer ``gap``.
+        the pooled encoder features ``(batch, width)`` are the layer ``gap``.
     """
-    cfg = resolve("tiny_vae_head", DEFAULTS, config)
+    cfg = resolve("tiny_vae_head", DEFAULTS, config, zero_ok=("downsample_blocks",))
     inputs = keras.Input(shape=input_shape, name="signal")
     x = separable_features(inputs, cfg, stored_pointwise)
     x = layers.GlobalAveragePooling2D(name="gap")(x)

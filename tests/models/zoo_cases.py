@@ -1,0 +1,60 @@
+"""Tiny configs and real (synthetic-ECG) windows shared by the model-zoo tests."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tensorflow as tf
+import tf_keras as keras
+
+from tpw_tf import data
+from tpw_tf.models import build_model
+
+TINY_T = 128
+HRV_SHAPE = (1, 16, 1)
+NUM_CLASSES = 3
+# Small widths keep the whole area fast; each still has every layer kind of its model.
+TINY_CONFIGS = {
+    "regular_cnn": dict(filters=(4, 8), convs_per_stage=1, kernel_size=5),
+    "resnet1d_small": dict(stem_filters=4, filters=(4, 8), kernel_size=5),
+    "tiny_separable_cnn": dict(width=8, depth=3, stem_filters=8),
+    "tiny_vae_head": dict(width=8, depth=3, stem_filters=8, latent_dim=4),
+    "ternary_cnn": dict(width=8, depth=3, stem_filters=8),
+    "hrv_featnet": dict(),
+}
+NAMES = tuple(TINY_CONFIGS)
+
+
+def seed(value: int = 0) -> None:
+    keras.utils.set_random_seed(value)
+    tf.config.experimental.enable_op_determinism()
+
+
+@functools.cache
+def ecg() -> tuple[np.ndarray, np.ndarray]:
+    """``(x (72, 1, 128, 1), y (72,))``: the first 128 samples of synthetic ECG windows."""
+    split = data.load("synthetic", per_subject=3).splits["train"]
+    return np.ascontiguousarray(split.x[:, :, :TINY_T]), split.y
+
+
+@functools.cache
+def hrv_features() -> tuple[np.ndarray, np.ndarray]:
+    """``(x (72, 1, 16, 1), y (72,))``: 16 features per window standing in for RR/HRV
+    features (their extractor belongs to the data side), three of them carrying the class."""
+    _, y = ecg()
+    x = np.random.default_rng(0).normal(size=(len(y), *HRV_SHAPE)).astype(np.float32)
+    x[:, 0, :NUM_CLASSES, 0] += 2.0 * np.eye(NUM_CLASSES, dtype=np.float32)[y]
+    return x, y
+
+
+def windows(name: str) -> tuple[np.ndarray, np.ndarray]:
+    return hrv_features() if name == "hrv_featnet" else ecg()
+
+
+def tiny(name: str, **overrides) -> keras.Model:
+    """Model ``name`` at its tiny config on the tiny input, seeded."""
+    seed()
+    x, _ = windows(name)
+    return build_model(name, x.shape[1:], NUM_CLASSES, **{**TINY_CONFIGS[name], **overrides})
