@@ -1,0 +1,39 @@
+#include "arena_allocator.h"
+
+#include <string.h>
+
+namespace tpw {
+
+ArenaAllocator::ArenaAllocator(uint8_t* arena, size_t size)
+    : head_(arena), tail_(arena), end_(arena), skipped_(0) {
+  if (arena == nullptr) return;
+  uintptr_t start = reinterpret_cast<uintptr_t>(arena);
+  size_t skip = AlignUp(start, kArenaAlignment) - start;
+  if (skip > size) return;
+  // The tail grows down from an aligned end, so trim the end as well.
+  size_t usable = (size - skip) / kArenaAlignment * kArenaAlignment;
+  skipped_ = skip + (size - skip - usable);
+  head_ = arena + skip;
+  end_ = head_ + usable;
+  tail_ = end_;
+}
+
+Status ArenaAllocator::TooSmall(size_t requested) const {
+  return Status::Error(StatusCode::kArenaTooSmall)
+      .Add("arena too small: needs ")
+      .Add(static_cast<int32_t>(requested > INT32_MAX ? INT32_MAX : requested))
+      .Add(" more bytes, ")
+      .Add(static_cast<int32_t>(free_bytes()))
+      .Add(" free");
+}
+
+Status ArenaAllocator::AllocatePersistent(size_t bytes, void** out) {
+  size_t aligned = AlignUp(bytes, kArenaAlignment);
+  if (aligned < bytes || aligned > free_bytes()) return TooSmall(bytes);
+  tail_ -= aligned;
+  memset(tail_, 0, aligned);
+  *out = tail_;
+  return Status::Ok();
+}
+
+}  // namespace tpw

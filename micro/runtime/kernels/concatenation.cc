@@ -1,0 +1,75 @@
+// CONCATENATION along one axis: a copy of each input's slices (TFLM copies
+// the raw values; the converter gives all int8 inputs the output's scale).
+#include <string.h>
+
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+namespace {
+
+// ConcatenationOptions fields.
+enum { kAxisField = 0, kActivationField = 1 };
+
+struct ConcatData {
+  int32_t axis;
+};
+
+Status Prepare(NodeContext& node) {
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  const Tensor* output = node.output(0);
+  fb::Table options;
+  int8_t activation = 0;
+  ConcatData* data = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
+  TPW_RETURN_IF_ERROR(node.Options(OptionsType::kConcatenation, &options));
+  TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kAxisField, 0, &data->axis));
+  TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kActivationField, 0, &activation));
+  if (activation != 0) return node.Error(StatusCode::kUnsupported).Add("fused activation ").Add(activation);
+  const int32_t rank = Rank(output);
+  if (data->axis < 0) data->axis += rank;
+  if (data->axis < 0 || data->axis >= rank) return node.Error(StatusCode::kInvalidModel).Add("axis out of range");
+  int64_t axis_total = 0;
+  for (int32_t i = 0; i < node.num_inputs(); ++i) {
+    const Tensor* input = node.input(i);
+    if (input == nullptr || input->type != output->type || Rank(input) != rank) {
+      return node.Error(StatusCode::kInvalidModel).Add("input ").Add(i).Add(" type or rank differs");
+    }
+    for (int32_t d = 0; d < rank; ++d) {
+      if (d != data->axis && Dim(input, d) != Dim(output, d)) {
+        return node.Error(StatusCode::kInvalidModel).Add("input ").Add(i).Add(" dimension ").Add(d).Add(" differs");
+      }
+    }
+    axis_total += Dim(input, data->axis);
+  }
+  if (axis_total != Dim(output, data->axis)) {
+    return node.Error(StatusCode::kInvalidModel).Add("inputs do not add up to the output");
+  }
+  return Status::Ok();
+}
+
+Status Eval(NodeContext& node) {
+  const ConcatData& p = *node.op_data<ConcatData>();
+  Tensor* output = node.output(0);
+  const size_t element = TensorTypeSize(output->type);
+  int32_t outer = 1, inner = 1;
+  for (int32_t d = 0; d < p.axis; ++d) outer *= Dim(output, d);
+  for (int32_t d = p.axis + 1; d < Rank(output); ++d) inner *= Dim(output, d);
+  uint8_t* out = static_cast<uint8_t*>(output->data.raw);
+  for (int32_t o = 0; o < outer; ++o) {
+    for (int32_t i = 0; i < node.num_inputs(); ++i) {
+      const Tensor* input = node.input(i);
+      const size_t chunk = static_cast<size_t>(Dim(input, p.axis)) * inner * element;
+      memcpy(out, static_cast<const uint8_t*>(input->data.raw) + o * chunk, chunk);
+      out += chunk;
+    }
+  }
+  return Status::Ok();
+}
+
+constexpr OpRegistration kRegistration = {"CONCATENATION", Prepare, Eval};
+
+}  // namespace
+
+const OpRegistration* Register_CONCATENATION() { return &kRegistration; }
+
+}  // namespace tpw

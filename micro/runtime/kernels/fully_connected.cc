@@ -1,0 +1,80 @@
+// FULLY_CONNECTED, int8 with per-tensor or per-channel int8 weights and int32
+// bias. Shapes: input [..., depth] flattened to [batches, depth], filter
+// [units, depth], output [batches, units] (any shape with that many elements).
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+namespace {
+
+enum { kInput = 0, kFilter = 1, kBias = 2 };
+// FullyConnectedOptions fields.
+enum { kActivationField = 0, kWeightsFormat = 1 };
+
+struct FullyConnectedData {
+  int32_t act_min, act_max;
+  int32_t* multipliers;
+  int32_t* shifts;
+};
+
+Status Prepare(NodeContext& node) {
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
+  const Tensor* input = node.input(kInput);
+  const Tensor* filter = node.input(kFilter);
+  const Tensor* output = node.output(0);
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
+  TPW_RETURN_IF_ERROR(node.ExpectType(filter, TensorType::kInt8, "filter"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
+  TPW_RETURN_IF_ERROR(ExpectRank(node, filter, 2, "filter"));
+  const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
+  TPW_RETURN_IF_ERROR(ExpectBias(node, kBias, units));
+  if (Elements(input) % depth != 0 || Elements(output) != Elements(input) / depth * units) {
+    return node.Error(StatusCode::kInvalidModel).Add("input, filter and output sizes disagree");
+  }
+  fb::Table options;
+  TPW_RETURN_IF_ERROR(node.Options(OptionsType::kFullyConnected, &options));
+  int8_t activation = 0, weights_format = 0;
+  TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kActivationField, 0, &activation));
+  TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kWeightsFormat, 0, &weights_format));
+  if (weights_format != 0) return node.Error(StatusCode::kUnsupported).Add("shuffled weights format");
+  FullyConnectedData* data = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
+  TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &data->act_min, &data->act_max));
+  return PerChannelMultipliers(node, kFilter, units, &data->multipliers, &data->shifts);
+}
+
+Status Eval(NodeContext& node) {
+  const FullyConnectedData& p = *node.op_data<FullyConnectedData>();
+  const Tensor* input = node.input(kInput);
+  const Tensor* filter = node.input(kFilter);
+  const Tensor* bias = node.input(kBias);
+  Tensor* output = node.output(0);
+  const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
+  const int32_t batches = Elements(input) / depth;
+  const int32_t input_offset = -input->params.zero_point;
+  const int32_t filter_offset = -filter->params.zero_point;
+  const int32_t output_offset = output->params.zero_point;
+  for (int32_t b = 0; b < batches; ++b) {
+    const int8_t* in = input->data.int8 + b * depth;
+    for (int32_t u = 0; u < units; ++u) {
+      const int8_t* w = filter->data.int8 + u * depth;
+      uint32_t sum = 0;  // wraps like TFLM's int32 accumulator, without UB
+      for (int32_t d = 0; d < depth; ++d) {
+        sum += static_cast<uint32_t>((w[d] + filter_offset) * (in[d] + input_offset));
+      }
+      if (bias != nullptr) sum += static_cast<uint32_t>(bias->data.i32[u]);
+      int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), p.multipliers[u], p.shifts[u]);
+      acc += output_offset;
+      acc = acc < p.act_min ? p.act_min : (acc > p.act_max ? p.act_max : acc);
+      output->data.int8[b * units + u] = static_cast<int8_t>(acc);
+    }
+  }
+  return Status::Ok();
+}
+
+constexpr OpRegistration kRegistration = {"FULLY_CONNECTED", Prepare, Eval};
+
+}  // namespace
+
+const OpRegistration* Register_FULLY_CONNECTED() { return &kRegistration; }
+
+}  // namespace tpw

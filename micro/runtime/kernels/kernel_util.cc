@@ -1,0 +1,152 @@
+#include "kernels/kernel_util.h"
+
+#include <math.h>
+
+namespace tpw {
+
+Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, const char* what) {
+  if (Rank(tensor) == rank) return Status::Ok();
+  return node.Error(StatusCode::kUnsupported).Add(what).Add(" has rank ").Add(Rank(tensor))
+      .Add(", expected ").Add(rank);
+}
+
+Status ExpectSameShape(const NodeContext& node, const Tensor* a, const Tensor* b) {
+  bool same = Rank(a) == Rank(b);
+  for (int32_t i = 0; same && i < Rank(a); ++i) same = Dim(a, i) == Dim(b, i);
+  if (same) return Status::Ok();
+  return node.Error(StatusCode::kInvalidModel).Add("input and output shapes differ");
+}
+
+Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what) {
+  TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt8, what));
+  const float scale = tensor->params.scale;
+  if (!(scale > 0.0f) || !isfinite(scale)) {
+    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" has no valid quantization scale");
+  }
+  if (tensor->params.zero_point < -128 || tensor->params.zero_point > 127) {
+    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" zero point ").Add(tensor->params.zero_point);
+  }
+  return Status::Ok();
+}
+
+Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what) {
+  TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt32, what));
+  if (!tensor->is_constant) return node.Error(StatusCode::kUnsupported).Add(what).Add(" must be constant");
+  if (count >= 0 && Elements(tensor) != count) {
+    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" has ").Add(Elements(tensor))
+        .Add(" values, expected ").Add(count);
+  }
+  return Status::Ok();
+}
+
+Status ActivationRange(const NodeContext& node, int8_t activation, const Tensor* output,
+                       int32_t* act_min, int32_t* act_max) {
+  const float scale = output->params.scale;
+  const int32_t zero_point = output->params.zero_point;
+  // Real bounds are at most 6, scale > 0 was checked, so round() fits int32 unless the
+  // scale is tiny; the result is clamped to int8 like TFLM.
+  auto quantize = [scale, zero_point](float real) {
+    float q = roundf(real / scale);
+    if (q > 1e9f) q = 1e9f;
+    if (q < -1e9f) q = -1e9f;
+    return zero_point + static_cast<int32_t>(q);
+  };
+  int32_t low = -128, high = 127;
+  switch (static_cast<Activation>(activation)) {
+    case Activation::kNone: break;
+    case Activation::kRelu: low = quantize(0.0f); break;
+    case Activation::kReluN1To1: low = quantize(-1.0f); high = quantize(1.0f); break;
+    case Activation::kRelu6: low = quantize(0.0f); high = quantize(6.0f); break;
+    default:
+      return node.Error(StatusCode::kUnsupported).Add("fused activation ").Add(activation);
+  }
+  *act_min = low > -128 ? low : -128;
+  *act_max = high < 127 ? high : 127;
+  return Status::Ok();
+}
+
+Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_size, int32_t filter_size,
+                         int32_t stride, int32_t dilation, SpatialDim* out) {
+  if (stride < 1 || dilation < 1 || filter_size < 1 || filter_size > 65535 || dilation > 65535) {
+    return node.Error(StatusCode::kInvalidModel).Add("stride ").Add(stride).Add(", dilation ").Add(dilation)
+        .Add(", filter ").Add(filter_size);
+  }
+  const int64_t effective_filter = (static_cast<int64_t>(filter_size) - 1) * dilation + 1;
+  int64_t out_size = 0;
+  if (padding == static_cast<int8_t>(Padding::kSame)) {
+    out_size = (static_cast<int64_t>(in_size) + stride - 1) / stride;
+  } else if (padding == static_cast<int8_t>(Padding::kValid)) {
+    out_size = (static_cast<int64_t>(in_size) + stride - effective_filter) / stride;
+  } else {
+    return node.Error(StatusCode::kInvalidModel).Add("padding type ").Add(padding);
+  }
+  if (out_size < 1) return node.Error(StatusCode::kInvalidModel).Add("window larger than the input");
+  int64_t total = (out_size - 1) * stride + effective_filter - in_size;
+  if (total < 0) total = 0;
+  out->out_size = static_cast<int32_t>(out_size);
+  out->padding = static_cast<int32_t>(total / 2);
+  return Status::Ok();
+}
+
+Status Multiplier(const NodeContext& node, double real, const char* what, int32_t* multiplier, int* shift) {
+  if (QuantizeMultiplier(real, multiplier, shift)) return Status::Ok();
+  return node.Error(StatusCode::kUnsupported).Add(what).Add(" multiplier out of range");
+}
+
+Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channels,
+                             int32_t** multipliers, int32_t** shifts) {
+  ChannelQuantization quantization;
+  TPW_RETURN_IF_ERROR(node.InputQuantization(filter_slot, &quantization));
+  const uint32_t count = quantization.scales.length();
+  if (count != 1 && count != static_cast<uint32_t>(channels)) {
+    return node.Error(StatusCode::kInvalidModel).Add("filter has ").Add(static_cast<int32_t>(count))
+        .Add(" scales for ").Add(channels).Add(" channels");
+  }
+  void* memory = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocatePersistent(2 * sizeof(int32_t) * static_cast<size_t>(channels), &memory));
+  *multipliers = static_cast<int32_t*>(memory);
+  *shifts = *multipliers + channels;
+  const double input_scale = static_cast<double>(node.input(0)->params.scale);
+  const double output_scale = static_cast<double>(node.output(0)->params.scale);
+  for (int32_t c = 0; c < channels; ++c) {
+    const float filter_scale = quantization.scales.Get<float>(count == 1 ? 0 : static_cast<uint32_t>(c));
+    if (!(filter_scale > 0.0f) || !isfinite(filter_scale)) {
+      return node.Error(StatusCode::kInvalidModel).Add("filter scale of channel ").Add(c);
+    }
+    int shift = 0;
+    TPW_RETURN_IF_ERROR(Multiplier(node, input_scale * static_cast<double>(filter_scale) / output_scale,
+                                   "output", &(*multipliers)[c], &shift));
+    (*shifts)[c] = shift;
+  }
+  return Status::Ok();
+}
+
+Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels) {
+  const Tensor* bias = node.input(slot);
+  if (bias == nullptr) return Status::Ok();
+  TPW_RETURN_IF_ERROR(node.ExpectType(bias, TensorType::kInt32, "bias"));
+  if (Elements(bias) != channels) {
+    return node.Error(StatusCode::kInvalidModel).Add("bias has ").Add(Elements(bias)).Add(" values for ")
+        .Add(channels).Add(" channels");
+  }
+  return Status::Ok();
+}
+
+Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tensor* output, int32_t* strides) {
+  const int32_t out_rank = Rank(output);
+  const int32_t rank = Rank(shape);
+  if (rank > out_rank) return node.Error(StatusCode::kInvalidModel).Add("input rank exceeds output rank");
+  int32_t stride = 1;
+  for (int32_t d = out_rank - 1; d >= 0; --d) {
+    const int32_t k = d - (out_rank - rank);  // matching input dim, aligned right
+    const int32_t extent = k >= 0 ? Dim(shape, k) : 1;
+    if (extent != 1 && extent != Dim(output, d)) {
+      return node.Error(StatusCode::kInvalidModel).Add("shapes do not broadcast at dimension ").Add(d);
+    }
+    strides[d] = extent == 1 ? 0 : stride;
+    stride *= extent;
+  }
+  return Status::Ok();
+}
+
+}  // namespace tpw

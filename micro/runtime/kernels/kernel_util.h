@@ -1,0 +1,88 @@
+// Helpers shared by the kernels' Prepare steps (shape checks, activation
+// ranges, padding, per-channel multipliers), reproducing TFLM's formulas.
+#ifndef TPW_MICRO_RUNTIME_KERNELS_KERNEL_UTIL_H_
+#define TPW_MICRO_RUNTIME_KERNELS_KERNEL_UTIL_H_
+
+#include <stdint.h>
+
+#include "node_context.h"
+#include "op_resolver.h"
+#include "quantization.h"
+#include "status.h"
+#include "tensor.h"
+
+namespace tpw {
+
+// Fused activation codes (TFLite schema ActivationFunctionType).
+enum class Activation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3 };
+// Padding codes (TFLite schema Padding).
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+
+constexpr int32_t kMaxRank = 6;
+
+inline int32_t Dim(const Tensor* tensor, int32_t i) { return tensor->dims->data[i]; }
+inline int32_t Rank(const Tensor* tensor) { return tensor->dims->size; }
+inline int32_t Elements(const Tensor* tensor) { return ElementCount(*tensor->dims); }
+
+// Error unless `tensor` has exactly `rank` dimensions.
+Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, const char* what);
+// Error unless both shapes are identical.
+Status ExpectSameShape(const NodeContext& node, const Tensor* a, const Tensor* b);
+// Error unless the tensor is int8 with a positive, finite per-tensor scale.
+Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what);
+// Error unless `tensor` is a constant int32 tensor with `count` elements.
+Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what);
+
+// Clamp range of a fused activation on int8 `output` (TFLM's
+// CalculateActivationRangeQuantized: zero_point + round(x / scale) in float).
+Status ActivationRange(const NodeContext& node, int8_t activation, const Tensor* output,
+                       int32_t* act_min, int32_t* act_max);
+
+// Output extent and leading padding of one spatial dimension (TFLM's
+// ComputeOutSize / ComputePaddingHeightWidth).
+struct SpatialDim {
+  int32_t out_size;
+  int32_t padding;
+};
+Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_size, int32_t filter_size,
+                         int32_t stride, int32_t dilation, SpatialDim* out);
+
+// QuantizeMultiplier of `real`, or an error naming `what` when out of range.
+Status Multiplier(const NodeContext& node, double real, const char* what, int32_t* multiplier, int* shift);
+
+// Per-output-channel multipliers input_scale * filter_scale[c] / output_scale
+// for the filter in input `filter_slot` (a single scale is broadcast), stored
+// in persistent arrays of `channels` entries.
+Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channels,
+                             int32_t** multipliers, int32_t** shifts);
+
+// Error unless the optional bias in input `slot` is absent or int32 [channels].
+Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels);
+
+// Element strides of `shape` broadcast to `out_rank` dims (0 where broadcast).
+Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tensor* output, int32_t* strides);
+
+// The registration of every op, defined in the op's own file.
+const OpRegistration* Register_ADD();
+const OpRegistration* Register_AVERAGE_POOL_2D();
+const OpRegistration* Register_BATCH_TO_SPACE_ND();
+const OpRegistration* Register_CONCATENATION();
+const OpRegistration* Register_CONV_2D();
+const OpRegistration* Register_DEPTHWISE_CONV_2D();
+const OpRegistration* Register_DEQUANTIZE();
+const OpRegistration* Register_FULLY_CONNECTED();
+const OpRegistration* Register_LOGISTIC();
+const OpRegistration* Register_MAX_POOL_2D();
+const OpRegistration* Register_MEAN();
+const OpRegistration* Register_MUL();
+const OpRegistration* Register_PAD();
+const OpRegistration* Register_QUANTIZE();
+const OpRegistration* Register_RELU();
+const OpRegistration* Register_RELU6();
+const OpRegistration* Register_RESHAPE();
+const OpRegistration* Register_SOFTMAX();
+const OpRegistration* Register_SPACE_TO_BATCH_ND();
+
+}  // namespace tpw
+
+#endif  // TPW_MICRO_RUNTIME_KERNELS_KERNEL_UTIL_H_

@@ -1,0 +1,34 @@
+// MAX_POOL_2D, int8: the window maximum clamped to the activation range.
+#include "kernels/pool_common.h"
+
+namespace tpw {
+namespace {
+
+Status Eval(NodeContext& node) {
+  const PoolData& p = *node.op_data<PoolData>();
+  const Tensor* input = node.input(0);
+  Tensor* output = node.output(0);
+  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), depth = Dim(input, 3);
+  ForEachPoolWindow(p, input, output,
+                    [&](int32_t b, int32_t y0, int32_t x0, int32_t c, int32_t y_start, int32_t y_end,
+                        int32_t x_start, int32_t x_end, int32_t out_index) {
+    int32_t max = -128;
+    for (int32_t fy = y_start; fy < y_end; ++fy) {
+      for (int32_t fx = x_start; fx < x_end; ++fx) {
+        const int32_t value = input->data.int8[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
+        if (value > max) max = value;
+      }
+    }
+    max = max < p.act_min ? p.act_min : (max > p.act_max ? p.act_max : max);
+    output->data.int8[out_index] = static_cast<int8_t>(max);
+  });
+  return Status::Ok();
+}
+
+constexpr OpRegistration kRegistration = {"MAX_POOL_2D", PreparePool, Eval};
+
+}  // namespace
+
+const OpRegistration* Register_MAX_POOL_2D() { return &kRegistration; }
+
+}  // namespace tpw

@@ -1,0 +1,81 @@
+// PAD / PADV2, int8 or float32: copies the input into the middle of the
+// output and fills the border with the output zero point (PAD) or the
+// constant value tensor (PADV2). Paddings are a constant int32 [rank, 2].
+#include <string.h>
+
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+namespace {
+
+struct PadData {
+  int32_t before[kMaxRank];
+  uint32_t fill;  // the pad element's bytes (int8 or float32)
+};
+
+Status Prepare(NodeContext& node) {
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
+  const Tensor* input = node.input(0);
+  const Tensor* paddings = node.input(1);
+  const Tensor* output = node.output(0);
+  if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
+    return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type));
+  }
+  const int32_t rank = Rank(input);
+  if (rank < 1) return node.Error(StatusCode::kUnsupported).Add("scalar input");
+  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, paddings, 2 * rank, "paddings"));
+  if (Rank(output) != rank) return node.Error(StatusCode::kInvalidModel).Add("output rank differs");
+  PadData* data = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
+  for (int32_t d = 0; d < rank; ++d) {
+    const int32_t before = paddings->data.i32[2 * d], after = paddings->data.i32[2 * d + 1];
+    if (before < 0 || after < 0 || static_cast<int64_t>(Dim(input, d)) + before + after != Dim(output, d)) {
+      return node.Error(StatusCode::kInvalidModel).Add("paddings disagree with the output at dimension ").Add(d);
+    }
+    data->before[d] = before;
+  }
+  const Tensor* value = node.input(2);
+  if (value != nullptr) {
+    if (value->type != input->type || Elements(value) != 1 || !value->is_constant) {
+      return node.Error(StatusCode::kUnsupported).Add("pad value must be a constant scalar of the input type");
+    }
+    memcpy(&data->fill, value->data.raw, value->bytes);
+  } else if (input->type == TensorType::kInt8) {
+    TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
+    const int8_t zero = static_cast<int8_t>(output->params.zero_point);
+    memcpy(&data->fill, &zero, 1);
+  }
+  return Status::Ok();
+}
+
+Status Eval(NodeContext& node) {
+  const PadData& p = *node.op_data<PadData>();
+  const Tensor* input = node.input(0);
+  Tensor* output = node.output(0);
+  const size_t element = TensorTypeSize(input->type);
+  uint8_t* out = static_cast<uint8_t*>(output->data.raw);
+  for (int32_t i = 0; i < Elements(output); ++i) memcpy(out + i * element, &p.fill, element);
+  // Copy each innermost row of the input to its place in the output.
+  const int32_t rank = Rank(input);
+  const int32_t row = Dim(input, rank - 1);
+  const int32_t rows = Elements(input) / row;
+  for (int32_t r = 0; r < rows; ++r) {
+    int32_t rest = r, out_offset = p.before[rank - 1], out_stride = Dim(output, rank - 1);
+    for (int32_t d = rank - 2; d >= 0; --d) {
+      out_offset += (rest % Dim(input, d) + p.before[d]) * out_stride;
+      rest /= Dim(input, d);
+      out_stride *= Dim(output, d);
+    }
+    memcpy(out + static_cast<size_t>(out_offset) * element,
+           static_cast<const uint8_t*>(input->data.raw) + static_cast<size_t>(r) * row * element, row * element);
+  }
+  return Status::Ok();
+}
+
+constexpr OpRegistration kRegistration = {"PAD", Prepare, Eval};
+
+}  // namespace
+
+const OpRegistration* Register_PAD() { return &kRegistration; }
+
+}  // namespace tpw

@@ -1,0 +1,29 @@
+// Shared by SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: the spatial block shape
+// and per-side paddings (or crops) of a 3-D [N, H, C] or 4-D [N, H, W, C]
+// tensor, read from constant int32 inputs 1 and 2; 3-D tensors are treated
+// as 4-D with W = 1, block width 1 and no width padding (as TFLM does).
+#ifndef TPW_MICRO_RUNTIME_KERNELS_SPACE_BATCH_COMMON_H_
+#define TPW_MICRO_RUNTIME_KERNELS_SPACE_BATCH_COMMON_H_
+
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+
+struct SpaceBatchData {
+  int32_t block_h, block_w;
+  int32_t before_h, before_w;  // padding (space-to-batch) or crop (batch-to-space)
+};
+
+// The [N, H, W, C] extents of a 3-D or 4-D tensor.
+struct Shape4 {
+  int32_t n, h, w, c;
+};
+Shape4 AsShape4(const Tensor* tensor);
+
+// Reads block shape and paddings/crops; `space` is the tensor with the larger
+// spatial extent (input of space-to-batch, output of batch-to-space).
+Status PrepareSpaceBatch(NodeContext& node, const Tensor* space, const Tensor* batch);
+
+}  // namespace tpw
+
+#endif  // TPW_MICRO_RUNTIME_KERNELS_SPACE_BATCH_COMMON_H_

@@ -1,0 +1,108 @@
+// NodeContext: what a kernel sees of its node during Prepare and Eval.
+//
+// Kernels get their tensors by slot (input(i) / output(i)), read builtin
+// options and per-channel quantization straight from the (checked) model,
+// and keep what Eval needs in op data allocated from the arena tail during
+// Prepare. Errors built with Error() are prefixed with the op name and node.
+#ifndef TPW_MICRO_RUNTIME_NODE_CONTEXT_H_
+#define TPW_MICRO_RUNTIME_NODE_CONTEXT_H_
+
+#include <stdint.h>
+
+#include "arena_allocator.h"
+#include "flatbuffer.h"
+#include "op_resolver.h"
+#include "status.h"
+#include "tensor.h"
+
+namespace tpw {
+
+// Builtin options union types used by our kernels (TFLite schema BuiltinOptions).
+enum class OptionsType : uint8_t {
+  kConv2D = 1,
+  kDepthwiseConv2D = 2,
+  kPool2D = 5,
+  kFullyConnected = 8,
+  kSoftmax = 9,
+  kConcatenation = 10,
+  kAdd = 11,
+  kReshape = 17,
+  kMul = 21,
+  kPad = 22,
+  kBatchToSpaceNd = 24,
+  kSpaceToBatchNd = 25,
+  kReducer = 27,
+};
+
+// One operator of the subgraph, as parsed (lives in the arena tail).
+struct NodeRecord {
+  const OpRegistration* registration;
+  const IntArray* inputs;   // tensor indices, -1 for an omitted optional input
+  const IntArray* outputs;
+  void* op_data;            // set by the kernel's Prepare
+  int32_t builtin_code;
+};
+
+// Per-channel quantization of a tensor, read from the model.
+struct ChannelQuantization {
+  fb::Vector scales;        // float32 per channel (length 1 = per-tensor)
+  fb::Vector zero_points;   // int64 per channel (may be empty)
+  int32_t quantized_dimension;
+};
+
+class NodeContext {
+ public:
+  NodeContext(NodeRecord& node, int32_t node_index, const fb::Table& op_table,
+              const fb::Vector& tensor_tables, Tensor* tensors, ArenaAllocator* allocator)
+      : node_(node), node_index_(node_index), op_table_(op_table), tensor_tables_(tensor_tables),
+        tensors_(tensors), allocator_(allocator) {}
+
+  const char* op_name() const { return node_.registration->name; }
+  int32_t num_inputs() const { return node_.inputs->size; }
+  int32_t num_outputs() const { return node_.outputs->size; }
+  // nullptr for a slot out of range or an omitted optional input.
+  Tensor* input(int32_t slot) const { return Slot(node_.inputs, slot); }
+  Tensor* output(int32_t slot) const { return Slot(node_.outputs, slot); }
+
+  // Builtin options table; left invalid (all defaults) when absent.
+  Status Options(OptionsType type, fb::Table* out) const;
+  // Quantization of the tensor in input `slot`, e.g. the per-channel weight scales.
+  Status InputQuantization(int32_t slot, ChannelQuantization* out) const;
+
+  // Prepare only: zeroed persistent memory for the kernel's op data.
+  template <typename T>
+  Status AllocateOpData(T** out) {
+    void* memory = nullptr;
+    TPW_RETURN_IF_ERROR(AllocatePersistent(sizeof(T), &memory));
+    node_.op_data = memory;
+    *out = static_cast<T*>(memory);
+    return Status::Ok();
+  }
+  // Prepare only: more persistent memory (e.g. per-channel multipliers).
+  Status AllocatePersistent(size_t bytes, void** out);
+  template <typename T>
+  T* op_data() const { return static_cast<T*>(node_.op_data); }
+
+  // An error status whose message starts "<OP> (node N): ".
+  Status Error(StatusCode code) const;
+  // Shorthands for the common checks; each returns an error naming the problem.
+  Status ExpectCounts(int32_t inputs, int32_t outputs) const;
+  Status ExpectType(const Tensor* tensor, TensorType type, const char* what) const;
+
+ private:
+  Tensor* Slot(const IntArray* indices, int32_t slot) const {
+    if (slot < 0 || slot >= indices->size || indices->data[slot] < 0) return nullptr;
+    return &tensors_[indices->data[slot]];
+  }
+
+  NodeRecord& node_;
+  int32_t node_index_;
+  const fb::Table& op_table_;
+  const fb::Vector& tensor_tables_;
+  Tensor* tensors_;
+  ArenaAllocator* allocator_;  // null during Eval
+};
+
+}  // namespace tpw
+
+#endif  // TPW_MICRO_RUNTIME_NODE_CONTEXT_H_
