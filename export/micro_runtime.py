@@ -1,0 +1,188 @@
+"""Run a flatbuffer on tpw's own C++ micro runtime (micro/runtime) on the host.
+
+The runtime is the device-side twin of TFLite Micro: same API shape, same
+integer arithmetic. This module builds its host driver on first use (make,
+g++) and runs models through it, so tests can compare it with the real TFLM
+bit for bit.
+
+Set ``TPW_MICRO_SANITIZE=1`` to run everything on the ASan + UBSan build, and
+``TPW_MICRO_BUILD_DIR`` to choose where binaries go (default
+``<repo>/build/micro_runtime``).
+
+CLI: ``tpw-micro-run MODEL.tflite IN.npy OUT.npy`` runs every window of
+``IN.npy`` (int8, ``(N, *input_shape[1:])``) and writes the int8 outputs
+``(N, *output_shape[1:])`` to ``OUT.npy``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tpw_tf.errors import ExportError
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "micro" / "runtime"
+_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
+           "int64": np.int64, "float32": np.float32}
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One model input or output as the runtime sees it; ``shape`` includes the batch dim."""
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    arena_used_bytes: int
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+
+
+def _sanitized() -> bool:
+    return os.environ.get("TPW_MICRO_SANITIZE", "") not in ("", "0")
+
+
+def build_dir() -> Path:
+    default = RUNTIME_DIR.parent.parent / "build" / "micro_runtime"
+    return Path(os.environ.get("TPW_MICRO_BUILD_DIR", default))
+
+
+def runner_path(*, sanitize: bool | None = None) -> Path:
+    """Build (if stale) and return the host driver; ``sanitize`` defaults to the env switch."""
+    sanitize = _sanitized() if sanitize is None else sanitize
+    target = build_dir() / ("tpw_micro_run_asan" if sanitize else "tpw_micro_run")
+    if not (RUNTIME_DIR / "Makefile").is_file():
+        raise ExportError(f"micro runtime sources not found in {RUNTIME_DIR}")
+    command = ["make", "-s", "-C", str(RUNTIME_DIR), "runner", f"BUILD_DIR={build_dir()}",
+               f"SANITIZE={int(sanitize)}"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ExportError(f"building the micro runtime failed: {result.stderr.strip()[-400:]}")
+    return target
+
+
+def _call(arguments: list[str], *, arena_bytes: int | None) -> str:
+    command = [str(runner_path()), *arguments]
+    if arena_bytes is not None:
+        command += ["--arena", str(arena_bytes)]
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        message = lines[0] if lines and result.returncode == 1 else result.stderr.strip()[-2000:]
+        raise ExportError(f"micro runtime: {message.removeprefix('error: ')}"
+                          + ("" if result.returncode == 1 else f" (exit {result.returncode})"))
+    return result.stdout
+
+
+def _tensor_info(fields: list[str]) -> TensorInfo:
+    dtype, scale, zero_point, rank = fields[2], float(fields[3]), int(fields[4]), int(fields[5])
+    return TensorInfo(np.dtype(_DTYPES[dtype]), tuple(int(d) for d in fields[6:6 + rank]), scale, zero_point)
+
+
+def _with_model_file(model: bytes, action):
+    with tempfile.TemporaryDirectory(prefix="tpw_micro_") as folder:
+        path = Path(folder) / "model.tflite"
+        path.write_bytes(model)
+        return action(Path(folder), path)
+
+
+def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
+    """Allocate ``model`` in the runtime and report its arena use and I/O tensors."""
+    text = _with_model_file(model, lambda _, path: _call([str(path)], arena_bytes=arena_bytes))
+    used, inputs, outputs = 0, [], []
+    for line in text.splitlines():
+        fields = line.split()
+        if fields[0] == "arena_used_bytes":
+            used = int(fields[1])
+        elif fields[0] in ("input", "output"):
+            (inputs if fields[0] == "input" else outputs).append(_tensor_info(fields))
+    return ModelInfo(used, tuple(inputs), tuple(outputs))
+
+
+def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = None) -> list[np.ndarray]:
+    """Run ``N`` samples through the runtime.
+
+    Args:
+        model: flatbuffer bytes.
+        inputs: one array per model input, each ``(N, *input_shape[1:])`` of the input's dtype.
+        arena_bytes: arena size to run in (default: a generous 64 MiB).
+
+    Returns:
+        One array per model output, ``(N, *output_shape[1:])``.
+    """
+    info = describe(model, arena_bytes=arena_bytes)
+    if len(inputs) != len(info.inputs):
+        raise ExportError(f"micro runtime: the model has {len(info.inputs)} inputs, got {len(inputs)} arrays")
+    samples = {len(x) for x in inputs}
+    if len(samples) != 1:
+        raise ExportError(f"micro runtime: input arrays have different sample counts {sorted(samples)}")
+    count = samples.pop()
+    for k, (array, tensor) in enumerate(zip(inputs, info.inputs)):
+        if array.dtype != tensor.dtype or tuple(array.shape[1:]) != tensor.shape[1:] or tensor.shape[:1] != (1,):
+            raise ExportError(f"micro runtime: input {k} must be {tensor.dtype} (N, {tensor.shape[1:]}), "
+                              f"got {array.dtype} {array.shape}")
+    if count == 0:
+        return [np.zeros((0, *t.shape[1:]), t.dtype) for t in info.outputs]
+    # Interleave per sample: sample i holds input 0 bytes, input 1 bytes, ...
+    packed = b"".join(np.ascontiguousarray(x[i]).tobytes() for i in range(count) for x in inputs)
+
+    def execute(folder: Path, model_path: Path):
+        (folder / "in.bin").write_bytes(packed)
+        _call([str(model_path), str(folder / "in.bin"), str(folder / "out.bin")], arena_bytes=arena_bytes)
+        return (folder / "out.bin").read_bytes()
+
+    raw = _with_model_file(model, execute)
+    record = np.dtype([(f"o{k}", t.dtype, t.shape[1:]) for k, t in enumerate(info.outputs)])
+    if len(raw) != record.itemsize * count:
+        raise ExportError(f"micro runtime: wrote {len(raw)} output bytes, expected {record.itemsize * count}")
+    table = np.frombuffer(raw, record, count)
+    return [np.array(table[f"o{k}"]) for k in range(len(info.outputs))]
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent or ".", suffix=".npy", delete=False) as handle:
+        np.save(handle, array)
+    os.replace(handle.name, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tpw-micro-run",
+                                     description="Run a .tflite on tpw's C++ micro runtime (host build).")
+    parser.add_argument("model", type=Path, help="INT8 .tflite flatbuffer")
+    parser.add_argument("inputs", type=Path, help="int8 .npy of shape (N, *input_shape[1:])")
+    parser.add_argument("outputs", type=Path, help="where to write the int8 outputs (.npy)")
+    parser.add_argument("--arena", type=int, default=None, help="arena size in bytes (default 64 MiB)")
+    args = parser.parse_args(argv)
+    try:
+        try:
+            model = args.model.read_bytes()
+            x = np.load(args.inputs, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ExportError(f"cannot read {error.filename or args.inputs}: {error}") from error
+        info = describe(model, arena_bytes=args.arena)
+        if len(info.inputs) != 1 or len(info.outputs) != 1:
+            raise ExportError(f"{args.model}: tpw-micro-run handles one input and one output, the model has "
+                              f"{len(info.inputs)} and {len(info.outputs)}")
+        (y,) = run(model, [x], arena_bytes=args.arena)
+        _atomic_save(args.outputs, y)
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{len(y)} windows, arena_used_bytes {info.arena_used_bytes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
