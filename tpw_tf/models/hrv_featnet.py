@@ -3,8 +3,13 @@
 The feature-engineering comparator: a window is summarised by 16 RR-interval
 and heart-rate-variability features (computed upstream by the data side) laid
 out as a ``(1, 16, 1)`` one-row image, so it shares the zoo's input contract.
-The model is a learned standardisation (BatchNorm, which the converter folds
-into the dense layer) and a linear softmax layer, with an optional hidden layer.
+The model is a linear softmax layer, with optional hidden ReLU layers.
+
+The features must arrive standardised (z-scored with training statistics by
+the feature extractor): the INT8 input has ONE scale for all 16 features, so
+raw RR intervals (~1000 ms) next to pNN50 (~0.1) would leave the small ones
+with no resolution - an in-model BatchNorm cannot fix that, it acts after the
+input is quantized (and it exports as an extra MUL).
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import tf_keras as keras
 from tf_keras import layers
 
 from tpw_tf.errors import TpwError
+from tpw_tf.models.blocks import linear_softmax
 from tpw_tf.models.config import resolve
 
 NUM_FEATURES = 16
@@ -35,11 +41,12 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
                        f"got {tuple(input_shape)}")
     cfg = resolve("hrv_featnet", DEFAULTS, config)
     inputs = keras.Input(shape=input_shape, name="features")
-    x = layers.Flatten(name="flatten")(inputs)
-    x = layers.BatchNormalization(name="standardize")(x)
+    # A (batch, 1, 1, 16) map so every linear map is a 1x1 CONV_2D, which tf.lite
+    # and TFLM round identically (their FULLY_CONNECTED kernels differ by one LSB).
+    x = layers.Reshape((1, 1, NUM_FEATURES), name="feature_map")(inputs)
     for i, width in enumerate(cfg["hidden"], start=1):
-        x = layers.Dense(width, activation="relu", name=f"hidden{i}")(x)
+        x = layers.Conv2D(width, 1, activation="relu", name=f"hidden{i}")(x)
+    x = layers.Reshape((x.shape[-1],), name="hidden_features")(x)
     if cfg["dropout"]:
         x = layers.Dropout(cfg["dropout"], name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name="hrv_featnet")
+    return keras.Model(inputs, linear_softmax(x, num_classes), name="hrv_featnet")

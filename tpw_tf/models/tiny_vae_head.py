@@ -14,6 +14,7 @@ import tf_keras as keras
 from tf_keras import layers
 
 from tpw_tf.errors import TpwError
+from tpw_tf.models.blocks import linear_softmax
 from tpw_tf.models.config import resolve
 from tpw_tf.models.tiny_separable_cnn import DEFAULTS as SEPARABLE_DEFAULTS
 from tpw_tf.models.tiny_separable_cnn import separable_features, stored_pointwise
@@ -25,18 +26,19 @@ DEFAULTS = dict(SEPARABLE_DEFAULTS, latent_dim=16, kl_weight=1e-3)
 class LatentSample(keras.layers.Layer):
     """Reparameterised Gaussian sample in training, the mean at inference.
 
-    Adds ``kl_weight * mean_batch(KL(N(mu, exp(logvar)) || N(0, I)))`` with
-    ``KL = -0.5 * sum(1 + logvar - mu**2 - exp(logvar))`` over the latent axis.
+    Adds ``kl_weight * mean(KL(N(mu, exp(logvar)) || N(0, I)))`` with
+    ``KL = -0.5 * sum(1 + logvar - mu**2 - exp(logvar))`` over the latent (last)
+    axis and the mean over all other axes (the batch).
 
     Args:
         kl_weight: weight of the KL term (>= 0).
         seed: optional seed of the noise.
 
     Input shape:
-        ``[mu, logvar]``, each ``(batch, latent_dim)``.
+        ``[mu, logvar]``, each ``(batch, ..., latent_dim)``.
 
     Output shape:
-        ``(batch, latent_dim)``.
+        like ``mu``.
     """
 
     def __init__(self, kl_weight: float = 1e-3, seed: int | None = None, **kwargs):
@@ -75,13 +77,18 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
         the pooled encoder features ``(batch, width)`` are the layer ``gap``.
     """
     cfg = resolve("tiny_vae_head", DEFAULTS, config, zero_ok=("downsample_blocks",))
+    latent_dim = cfg["latent_dim"]
     inputs = keras.Input(shape=input_shape, name="signal")
     x = separable_features(inputs, cfg, stored_pointwise)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    mu = layers.Dense(cfg["latent_dim"], name="latent_mu")(x)
-    logvar = layers.Dense(cfg["latent_dim"], name="latent_logvar")(x)
+    x = layers.AveragePooling2D((1, x.shape[2]), name="pool")(x)
+    features = layers.Reshape((cfg["width"],), name="gap")(x)
+    # The latent maps are 1x1 convolutions on a (batch, 1, 1, width) map, not Dense:
+    # tf.lite's FULLY_CONNECTED rounds one LSB off TFLM's, CONV_2D matches it.
+    x = layers.Reshape((1, 1, cfg["width"]), name="gap_map")(features)
+    mu = layers.Conv2D(latent_dim, 1, name="latent_mu")(x)
+    logvar = layers.Conv2D(latent_dim, 1, name="latent_logvar")(x)
     z = LatentSample(cfg["kl_weight"], name="latent_sample")([mu, logvar])
+    z = layers.Reshape((latent_dim,), name="latent")(z)
     if cfg["dropout"]:
         z = layers.Dropout(cfg["dropout"], name="dropout")(z)
-    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(z)
-    return keras.Model(inputs, outputs, name="tiny_vae_head")
+    return keras.Model(inputs, linear_softmax(z, num_classes), name="tiny_vae_head")
