@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tpw_export.native_io import captured_fd
 from tpw_tf.errors import ExportError
 
 # Tensor types allowed in a fully INT8 graph: int8 activations and weights,
@@ -46,14 +47,19 @@ def convert(model, representative_data: np.ndarray, *, calibration_windows: int 
     if data.shape[1:] != tuple(model.input_shape[1:]):
         raise ExportError(f"convert: representative_data windows are {data.shape[1:]}, "
                           f"the model takes {tuple(model.input_shape[1:])}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    # Batch 1, as on the device: every shape is static, so reshapes stay single
+    # RESHAPE ops instead of SHAPE / STRIDED_SLICE / PACK chains.
+    signature = tf.function(lambda x: model(x, training=False)).get_concrete_function(
+        tf.TensorSpec((1, *model.input_shape[1:]), tf.float32))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([signature], model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = _representative(data)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     try:
-        flatbuffer = converter.convert()
+        with captured_fd(2):  # the converter logs to fd 2 from C++; failures raise with the message
+            flatbuffer = converter.convert()
     except Exception as error:  # the converter raises many types; report one line
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ExportError(f"convert: the TFLite converter failed: {first_line}") from error

@@ -66,7 +66,8 @@ def _run_tool(cmd: list[str], what: str, timeout: float | None = None) -> str:
 
 def _make(*targets: str, **variables: str | Path) -> None:
     args = [f"{k}={v}" for k, v in variables.items()]
-    _run_tool(["make", "-s", "-C", str(MICRO_DIR), *targets, f"BUILD={build_dir()}", *args],
+    jobs = f"-j{os.cpu_count() or 1}"
+    _run_tool(["make", "-s", jobs, "-C", str(MICRO_DIR), *targets, f"BUILD={build_dir()}", *args],
               f"make {' '.join(targets)}")
 
 

@@ -34,8 +34,25 @@ def pointwise_bn_relu(x, pointwise: keras.layers.Layer, *, name: str):
 
 
 def classifier_head(x, num_classes: int, *, dropout: float = 0.0):
-    """Global average pooling over time, optional dropout, dense softmax."""
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    """Average pooling over all of time (features in layer ``gap``, ``(batch, C)``),
+    optional dropout, a linear classifier and softmax.
+
+    Both halves are chosen so tf.lite computes the int8 result exactly as TFLM
+    does (parity is checked on every export): the pooling is one
+    AVERAGE_POOL_2D rather than MEAN, and the classifier a 1x1 CONV_2D rather
+    than FULLY_CONNECTED. tf.lite's MEAN and FULLY_CONNECTED kernels round the
+    requantization differently from TFLM's and can differ by one LSB.
+    """
+    x = layers.AveragePooling2D((1, x.shape[2]), name="pool")(x)
+    x = layers.Reshape((x.shape[-1],), name="gap")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return linear_softmax(x, num_classes)
+
+
+def linear_softmax(features, num_classes: int, *, name: str = "classifier"):
+    """Softmax of a linear map of ``(batch, C)`` features, as a 1x1 CONV_2D (see above)."""
+    x = layers.Reshape((1, 1, features.shape[-1]), name=f"{name}_to_map")(features)
+    x = layers.Conv2D(num_classes, 1, name=name)(x)
+    x = layers.Reshape((num_classes,), name=f"{name}_logits")(x)
+    return layers.Softmax(name=f"{name}_softmax")(x)

@@ -1,0 +1,103 @@
+"""``tpw-export``: train, bake, convert, check and write a model for TFLM.
+
+Writes ``OUT.tflite``, ``OUT.ledger.json``, ``OUT.keras`` (the trained model,
+generator included) and ``OUT.cc`` (``xxd -i`` of the flatbuffer) all at once,
+or nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from tpw_tf.errors import TpwError
+
+
+def parse_args(argv):
+    from tpw_export.bake import PACKING_BITS
+
+    parser = argparse.ArgumentParser(prog="tpw-export", description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", required=True, help="synthetic, apnea, mitdb, ptbxl or speech")
+    parser.add_argument("--out", required=True, type=Path, help="output flatbuffer, PATH.tflite")
+    parser.add_argument("--model", default="hypertinypw", help="zoo model (default: hypertinypw)")
+    parser.add_argument("--epochs", type=int, default=10, help="training epochs (default: 10)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    parser.add_argument("--bits", type=int, default=8, choices=PACKING_BITS,
+                        help="packing precision of generator, heads and codes (default: 8)")
+    parser.add_argument("--data-dir", help="read an existing copy of the dataset; never download")
+    parser.add_argument("--checkpoint", type=Path, help="a trained PATH.keras to export instead of training")
+    parser.add_argument("--firmware", action="store_true",
+                        help="also build the STM32L4 firmware, run it in QEMU and add it to the ledger")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def output_paths(out: Path) -> dict[str, Path]:
+    if out.suffix != ".tflite":
+        raise TpwError(f"--out must name a .tflite file, got {out}")
+    if not out.parent.is_dir():
+        raise TpwError(f"--out {out}: folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK):
+        raise TpwError(f"--out {out}: folder {out.parent} is not writable")
+    stem = out.with_suffix("")
+    return {"tflite": out, "ledger": Path(f"{stem}.ledger.json"), "keras": Path(f"{stem}.keras"),
+            "cc": Path(f"{stem}.cc")}
+
+
+def _quiet_tensorflow():
+    """Import TensorFlow with its native start-up chatter on fd 2 discarded."""
+    from tpw_export.native_io import captured_fd
+
+    warnings.filterwarnings("ignore", module=r"tensorflow\.lite\..*")
+    warnings.filterwarnings("ignore", message=r".*Statistics for quantized inputs.*")
+    with captured_fd(2):
+        import tensorflow  # noqa: F401
+
+
+def main(argv=None) -> int:
+    _quiet_tensorflow()
+    args = parse_args(argv)
+    try:
+        paths = output_paths(args.out)
+        if args.epochs < 1:
+            raise TpwError(f"--epochs must be >= 1, got {args.epochs}")
+        from tpw_export import pipeline
+        from tpw_export.artifacts import Artifacts
+        from tpw_export.c_array import c_array
+        from tpw_export.ledger import format_table, write_json
+        from tpw_export.native_io import captured_fd
+
+        result = pipeline.run(dataset=args.dataset, model_name=args.model, epochs=args.epochs,
+                              seed=args.seed, bits=args.bits, data_dir=args.data_dir,
+                              checkpoint=args.checkpoint, progress=not args.quiet)
+        if args.firmware:
+            from tpw_export import sim
+
+            result.ledger["firmware"] = sim.firmware_report(result.flatbuffer, result.dataset)
+        with Artifacts() as out:
+            out.write(paths["tflite"], result.flatbuffer)
+            out.write(paths["ledger"], write_json(result.ledger))
+            out.write(paths["cc"], c_array(result.flatbuffer, paths["tflite"].name))
+            with captured_fd(2):
+                result.model.save(out.stage(paths["keras"]))
+            out.commit()
+    except TpwError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; no output written", file=sys.stderr)
+        return 130
+    print(format_table(result.ledger))
+    p = result.parity
+    print(f"\nparity on {p['windows']} windows: TFLM == tf.lite reference kernels on "
+          f"{p['windows'] - p['mismatched_windows']}, == tf.lite optimized kernels on "
+          f"{p['windows'] - p['optimized_mismatched_windows']}; INT8 class == float class on "
+          f"{p['argmax_agreement']:.1%}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

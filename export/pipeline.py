@@ -1,0 +1,80 @@
+"""The whole export, as one function: data, model, training, bake, convert,
+parity, ledger. ``tpw-export`` wraps it with argument parsing and file output."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tf_keras as keras
+
+import tpw_tf.layers  # noqa: F401  (registers the custom layers for checkpoint loading)
+from tpw_export.bake import bake
+from tpw_export.convert import convert
+from tpw_export.ledger import build_ledger
+from tpw_export.parity import check_parity
+from tpw_export.tflm import tflm_arena_bytes
+from tpw_tf import data, train
+from tpw_tf.errors import ExportError, TpwError
+from tpw_tf.models import build_model
+
+CALIBRATION_WINDOWS = 256
+
+
+@dataclass
+class Export:
+    model: keras.Model
+    baked: keras.Model
+    flatbuffer: bytes
+    ledger: dict
+    parity: dict
+    dataset: data.Dataset
+
+
+def load_checkpoint(path: Path, input_shape) -> keras.Model:
+    """A model saved as ``.keras``; one-line error for a missing, corrupt or mismatched file."""
+    if not path.is_file():
+        raise TpwError(f"checkpoint {path}: no such file")
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises zip, OS, value and type errors for a bad file
+        raise TpwError(f"checkpoint {path}: cannot load it ({type(error).__name__}: "
+                       f"{str(error).strip().splitlines()[0] if str(error).strip() else 'no detail'})") from error
+    if tuple(model.input_shape[1:]) != tuple(input_shape):
+        raise TpwError(f"checkpoint {path}: takes inputs {tuple(model.input_shape[1:])}, "
+                       f"the dataset has {tuple(input_shape)}")
+    return model
+
+
+def calibration_windows(split: data.Split, seed: int) -> np.ndarray:
+    """A fixed, shuffled subset of the training windows, so every class calibrates."""
+    order = np.random.default_rng(seed).permutation(len(split))[:CALIBRATION_WINDOWS]
+    return split.x[np.sort(order)]
+
+
+def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
+        data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
+        model_config: dict | None = None) -> Export:
+    """Train (or load) a model, bake, convert to INT8, check parity and count bytes."""
+    ds = data.load(dataset, data_dir=data_dir)
+    train_split = ds.require("train")
+    if checkpoint is not None:
+        model = load_checkpoint(checkpoint, ds.input_shape)
+    else:
+        train.seed_everything(seed)
+        model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
+        model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
+    baked = bake(model, bits=bits)
+    flatbuffer = convert(baked, calibration_windows(train_split, seed))
+    check_split = ds.splits["test"] if len(ds.splits["test"]) else train_split
+    parity = check_parity(flatbuffer, baked, check_split.x)
+    if parity["mismatched_windows"]:
+        where = parity["first_divergence"]
+        raise ExportError(f"parity: TFLM and tf.lite's reference kernels disagree on "
+                          f"{parity['mismatched_windows']} of {parity['windows']} windows"
+                          + (f", first at op {where['op']} {where['name']} (by {where['difference']})"
+                             if where else ""))
+    ledger = build_ledger(model, baked, flatbuffer, bits=bits, arena_bytes=tflm_arena_bytes(flatbuffer))
+    ledger["dataset"] = dataset
+    ledger["parity"] = parity
+    return Export(model, baked, flatbuffer, ledger, parity, ds)
