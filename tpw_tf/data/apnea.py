@@ -22,6 +22,7 @@ import numpy as np
 
 from tpw_tf.data import array_cache, hrv, windows
 from tpw_tf.data.base import Dataset
+from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
 from tpw_tf.data.loading import hours_per_split, join, warn_absent
 from tpw_tf.data.records import has_record, read_annotation, read_signal
@@ -127,6 +128,8 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
     def build() -> Dataset:
         plan = {part: [n for n in names if records is None or n in records]
                 for part, names in SPLIT_PLANS[split].items()}
+        verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
+                              for ext in ("hea", "dat", "apn", "qrs")])
         absent, unanswered, clipped, pieces, seconds = [], [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part] = [], 0.0

@@ -18,6 +18,7 @@ import numpy as np
 
 from tpw_tf.data import array_cache, hrv, windows
 from tpw_tf.data.base import Dataset
+from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
 from tpw_tf.data.loading import hours_per_split, join, warn_absent
 from tpw_tf.data.records import has_record, read_annotation, read_signal
@@ -123,6 +124,8 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
     def build() -> Dataset:
         plan = {part: [n for n in names if records is None or n in records]
                 for part, names in SPLIT_PLANS[split].items()}
+        verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
+                              for ext in ("hea", "dat", "atr")])
         absent, pieces, seconds, beats = [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part], beats[part] = [], 0.0, dict.fromkeys(AAMI, 0)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from tpw_tf.data import array_cache, hrv, windows
 from tpw_tf.data.base import SPLITS, Dataset
+from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
 from tpw_tf.data.loading import hours_per_split, join, warn_absent
 from tpw_tf.data.records import has_record, read_signal
@@ -140,6 +141,8 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
         statements = _read_csv(folder / STATEMENTS_CSV, ["diagnostic"])
         if records is not None:
             database = database[database.index.isin([int(r) for r in records])]
+        verify_files(folder, [f"{stem}.{ext}" for stem in database["filename_lr"]
+                              for ext in ("hea", "dat")])
         y_all = labels(database, statements)
         absent, absent_folds, pieces, seconds = [], [], {}, {}
         for split, split_folds in fold_plan.items():
