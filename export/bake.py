@@ -75,31 +75,46 @@ def pack(model: keras.Model, *, bits: int = 8) -> keras.Model:
     return packed
 
 
-def synthesized_kernels(model: keras.Model) -> dict[str, np.ndarray]:
-    """Evaluate the generator once: ``{layer name: (1, 1, Cin, Cout) kernel}``."""
+def expanded_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Layers whose kernel is not stored as it is used: generated ones, and any
+    layer that offers ``baked_kernel()`` (a ternary pointwise, for example)."""
+    return [layer for layer in model.layers
+            if isinstance(layer, GeneratedPointwise) or hasattr(layer, "baked_kernel")]
+
+
+def baked_kernels(model: keras.Model) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """``{layer name: ((1, 1, Cin, Cout) kernel, bias or None)}`` for every expanded layer.
+
+    Generated kernels are evaluated once, from the generator as it stands.
+    """
+    kernels = {layer.name: layer.baked_kernel() for layer in expanded_layers(model)
+               if not isinstance(layer, GeneratedPointwise)}
     layers = generated_layers(model)
-    if not layers:
-        return {}
-    latents = keras.Model(model.inputs, [_latent_tensor(layer) for layer in layers])
-    # The latents are functions of the codes only; the input's values are never read.
-    outputs = latents(np.zeros((1, *model.input_shape[1:]), np.float32))
-    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return {layer.name: layer.synthesize(u).numpy()[None, None] for layer, u in zip(layers, outputs)}
+    if layers:
+        latents = keras.Model(model.inputs, [_latent_tensor(layer) for layer in layers])
+        # The latents are functions of the codes only; the input's values are never read.
+        outputs = latents(np.zeros((1, *model.input_shape[1:]), np.float32))
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        for layer, u in zip(layers, outputs):
+            bias = layer.bias.numpy() if layer.use_bias else None
+            kernels[layer.name] = (layer.synthesize(u).numpy()[None, None], bias)
+    return kernels
 
 
-def _plain_config(model: keras.Model, baked_names: set[str]) -> dict:
-    """The model's functional config with generated layers as 1x1 Conv2D and
+def _plain_config(model: keras.Model, kernels: dict) -> dict:
+    """The model's functional config with expanded layers as 1x1 Conv2D and
     the generator-side layers removed."""
     config = model.get_config()
+    has_bias = {name: bias is not None for name, (_, bias) in kernels.items()}
     removed = {layer.name for layer in generator_side_layers(model)}
     layers = []
     for entry in config["layers"]:
         name = entry["config"]["name"]
         if name in removed:
             continue
-        if name in baked_names:
+        if name in kernels:
             layer = model.get_layer(name)
-            conv = keras.layers.Conv2D(layer.filters, 1, use_bias=layer.use_bias, name=name,
+            conv = keras.layers.Conv2D(layer.filters, 1, use_bias=has_bias[name], name=name,
                                        dtype=layer.dtype)
             entry = {**keras.layers.serialize(conv), "name": name,
                      "inbound_nodes": [[node[0]] for node in entry["inbound_nodes"]]}
@@ -125,12 +140,12 @@ def bake(model: keras.Model, *, bits: int = 8) -> keras.Model:
         ``pack(model, bits=bits)``'s to within float rounding.
     """
     packed = pack(model, bits=bits)
-    kernels = synthesized_kernels(packed)
-    plain = keras.Model.from_config(_plain_config(packed, set(kernels)))
+    kernels = baked_kernels(packed)
+    plain = keras.Model.from_config(_plain_config(packed, kernels))
     for layer in plain.layers:
-        source = packed.get_layer(layer.name)
         if layer.name in kernels:
-            layer.set_weights([kernels[layer.name]] + ([source.bias.numpy()] if source.use_bias else []))
+            kernel, bias = kernels[layer.name]
+            layer.set_weights([kernel] + ([] if bias is None else [bias]))
         else:
-            layer.set_weights(source.get_weights())
+            layer.set_weights(packed.get_layer(layer.name).get_weights())
     return plain

@@ -5,8 +5,8 @@ follow Eq. 4, ``ceil(N * b / 8)``. Components say in which deployment
 schedule they are stored:
 
 * ``baked`` - the flatbuffer as shipped: generated kernels stored as INT8.
-* ``boot``  - generator, heads, codes and scales stored packed instead of the
-  generated kernels; every kernel is generated into SRAM at boot.
+* ``boot``  - generator, heads, codes and scales (or ternary codes and scales)
+  stored packed instead of those kernels; every one is expanded into SRAM at boot.
 * ``lazy``  - the same flash as ``boot``; one generated kernel at a time lives
   in SRAM, so SRAM grows by the largest one only.
 
@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 
 import tf_keras as keras
 
-from tpw_export.bake import generated_layers, generator_side_layers, packed_weights
+from tpw_export.bake import expanded_layers, generated_layers, generator_side_layers, packed_weights
 from tpw_export.convert import operators
 from tpw_tf.errors import ExportError
 from tpw_tf.layers import LayerCode, PointwiseGenerator
@@ -57,8 +57,9 @@ class Component:
         return {**asdict(self), "bytes": self.bytes}
 
 
-def _generator_side(model: keras.Model, bits: int) -> list[Component]:
-    """Generator, heads, codes and per-channel scales, packed at ``bits``."""
+def _expanded_side(model: keras.Model, bits: int) -> list[Component]:
+    """What boot and lazy store instead of expanded kernels: generator, heads,
+    codes and per-channel scales packed at ``bits``; ternary codes and scales."""
     counts = {"generator": 0, "heads": 0, "codes": 0, "channel scales": 0}
     tensors = 0
     for layer in generator_side_layers(model) + generated_layers(model):
@@ -77,12 +78,20 @@ def _generator_side(model: keras.Model, bits: int) -> list[Component]:
     if tensors:
         # One float32 scale per packed tensor (see bake.quantize_symmetric).
         components.append(Component("packing scales", "quantization", tensors, 32, _GENERATED))
+    ternary: dict[tuple[str, int], int] = {}
+    for layer in expanded_layers(model):
+        for row in getattr(layer, "packed_components", lambda: [])():
+            if row["kind"] != "biases":  # biases are counted once, from the baked model
+                key = (f"ternary {row['name'].rsplit('/', 1)[-1]}", row["bits"])
+                ternary[key] = ternary.get(key, 0) + row["count"]
+    components += [Component(name, "ternary", n, b, _GENERATED) for (name, b), n in ternary.items()]
     return components
 
 
 def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
     """INT8 kernels, int32 biases and per-channel weight scales of the baked model."""
     generated = {layer.name for layer in generated_layers(model)}
+    expanded = {layer.name for layer in expanded_layers(model)}
     groups: dict[tuple[str, str], int] = {}
     biases = scales = 0
 
@@ -96,6 +105,10 @@ def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
             channels = layer.filters
             if layer.name in generated:
                 name = "generated PW (INT8)"
+            elif layer.name in expanded:
+                name = "ternary PW (INT8)"
+            elif layer.name == "classifier":  # blocks.linear_softmax's 1x1 conv
+                name = "classifier / dense"
             elif tuple(layer.kernel_size) == (1, 1):
                 name = "kept PW" if generated else "pointwise"
             else:
@@ -112,7 +125,7 @@ def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
         biases += channels
         # Convolutions carry one weight scale per output channel, dense layers one per tensor.
         scales += 1 if isinstance(layer, keras.layers.Dense) else channels
-    components = [Component(name, kind, count, 8, ["baked"] if name.startswith("generated") else _ALL)
+    components = [Component(name, kind, count, 8, ["baked"] if name.endswith("PW (INT8)") else _ALL)
                   for (name, kind), count in groups.items()]
     components.append(Component("biases", "int32", biases, 32, _ALL))
     components.append(Component("weight scales", "quantization", scales, 32, _ALL))
@@ -138,12 +151,13 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         bits: packing precision of the generator side.
         arena_bytes: TFLM's arena for ``flatbuffer``.
     """
-    components = _generator_side(model, bits) + _baked_side(model, baked)
+    components = _expanded_side(model, bits) + _baked_side(model, baked)
     components.append(Component("activation quantization", "quantization",
                                 activation_tensors(flatbuffer), _ACTIVATION_PARAM_BITS, _ALL))
     parameter_bytes = {s: sum(c.bytes for c in components if s in c.schedules) for s in SCHEDULES}
     overhead = len(flatbuffer) - parameter_bytes["baked"]
-    kernels = [layer.in_channels * layer.filters for layer in generated_layers(model)]  # INT8 bytes
+    # INT8 bytes of each expanded kernel, as boot / lazy materialize it in SRAM.
+    kernels = [int(baked.get_layer(layer.name).kernel.shape.num_elements()) for layer in expanded_layers(model)]
     sram_extra = {"baked": 0, "boot": sum(kernels), "lazy": max(kernels, default=0)}
     schedules = {s: {"parameter_bytes": parameter_bytes[s], "flash_bytes": parameter_bytes[s] + overhead,
                      "sram_bytes": arena_bytes + sram_extra[s]} for s in SCHEDULES}
@@ -156,8 +170,8 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         "flatbuffer_bytes": len(flatbuffer),
         "flatbuffer_overhead_bytes": overhead,
         "arena_bytes": arena_bytes,
-        "generated_layers": {"count": len(kernels), "int8_kernel_bytes": sum(kernels),
-                             "generator_side_bytes": generated_bytes},
+        "expanded_layers": {"count": len(kernels), "int8_kernel_bytes": sum(kernels),
+                            "packed_bytes": generated_bytes},
         "firmware": None,
     }
 
@@ -172,11 +186,11 @@ def format_table(ledger: dict) -> str:
     lines += ["", "| schedule | parameter bytes | flash bytes | SRAM bytes |", "|---|---:|---:|---:|"]
     for name, s in ledger["schedules"].items():
         lines.append(f"| {name} | {s['parameter_bytes']:,} | {s['flash_bytes']:,} | {s['sram_bytes']:,} |")
-    g = ledger["generated_layers"]
+    g = ledger["expanded_layers"]
     lines += ["", f"flatbuffer {ledger['flatbuffer_bytes']:,} B (structure {ledger['flatbuffer_overhead_bytes']:,} B), "
                   f"TFLM arena {ledger['arena_bytes']:,} B",
-              f"generated layers: {g['count']}, INT8 kernels {g['int8_kernel_bytes']:,} B vs generator side "
-              f"{g['generator_side_bytes']:,} B"]
+              f"generated / ternary layers: {g['count']}, INT8 kernels {g['int8_kernel_bytes']:,} B, "
+              f"packed instead: {g['packed_bytes']:,} B"]
     return "\n".join(lines)
 
 
