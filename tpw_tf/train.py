@@ -155,7 +155,6 @@ class TrainStep:
         self.ema_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.norms = [layer for layer in model.submodules if isinstance(layer, keras.layers.BatchNormalization)]
         self.batch_statistics = tf.function(lambda x: model(x, training=True))
-        self.terms = tf.function(self._terms)
         self.gradients = tf.function(self._gradients)
         self.apply = tf.function(self._apply)
 

@@ -112,3 +112,19 @@ def test_teacher_is_trained_once_and_cached(small, tmp_path, monkeypatch):
     np.testing.assert_array_equal(predict(first, x), predict(second, x))
     assert teacher_key(small, seed=1, epochs=1, config=config) not in path.name
     assert teacher_key(small, seed=0, epochs=1, config=config) in path.name
+
+
+def test_distillation_without_a_teacher_uses_the_cached_one(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("TPW_CACHE_DIR", str(tmp_path))
+    teacher = tiny_cnn(small, seed=5, filters=10)
+    path = tmp_path / "teachers" / f"{small.name}-{teacher_key(small, seed=0, epochs=1, config={})}.keras"
+    path.parent.mkdir()
+    teacher.save(path)
+    options = dict(epochs=1, seed=0, batch_size=32, progress=False, kd_alpha=0.5, feature_weight=0.1,
+                   teacher_epochs=1)
+    from_cache = train(tiny_hypertinypw(small), small, **options)
+    given = train(tiny_hypertinypw(small), small, teacher=teacher, **options)
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(from_cache), _weights(given)))
+    assert list(path.parent.iterdir()) == [path]
+    alone = train(tiny_hypertinypw(small), small, **{**options, "kd_alpha": 0.0, "feature_weight": 0.0})
+    assert not all(np.array_equal(a, b) for a, b in zip(_weights(from_cache), _weights(alone)))
