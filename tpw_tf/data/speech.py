@@ -154,7 +154,7 @@ def _archive_clips(folder: Path) -> list[tuple[Path, int, str, str]]:
     return words + kept
 
 
-def _silence(folder: Path, counts: dict[str, int], seed: int):
+def cut_silence(folder: Path, counts: dict[str, int], seed: int):
     """1 s clips cut from each noise file's split segment: ``{split: (waves, groups)}``."""
     noises = sorted((folder / NOISE).glob("*.wav"))
     if not noises:
@@ -210,7 +210,7 @@ def load(*, data_dir=None, archive: str = "full", normalize: bool = True, seed: 
         clips = _archive_clips(folder) if layout == "archive" else _package_clips(folder)
         silence = None
         if layout == "archive":  # as many silence clips per split as a word class has
-            silence = _silence(folder, {s: sum(c[3] == s for c in clips) // len(CLASS_NAMES)
+            silence = cut_silence(folder, {s: sum(c[3] == s for c in clips) // len(CLASS_NAMES)
                                         for s in SPLITS}, seed)
         splits = {}
         for split in SPLITS:
