@@ -139,17 +139,17 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
         database = _read_csv(folder / DATABASE_CSV,
                              ["patient_id", "scp_codes", "strat_fold", "filename_lr"])
         statements = _read_csv(folder / STATEMENTS_CSV, ["diagnostic"])
+        # A fold is absent when the metadata lacks it, not when `records` leaves it out.
+        absent_folds = sorted(f for folds_ in fold_plan.values() for f in folds_
+                              if not (database["strat_fold"] == f).any())
         if records is not None:
             database = database[database.index.isin([int(r) for r in records])]
         verify_files(folder, [f"{stem}.{ext}" for stem in database["filename_lr"]
                               for ext in ("hea", "dat")])
         y_all = labels(database, statements)
-        absent, absent_folds, pieces, seconds = [], [], {}, {}
+        absent, pieces, seconds = [], {}, {}
         for split, split_folds in fold_plan.items():
             pieces[split], seconds[split] = [], 0.0
-            for fold in split_folds:
-                if not (database["strat_fold"] == fold).any():
-                    absent_folds.append(fold)
             rows = database[database["strat_fold"].isin(split_folds)
                             & database.index.isin(y_all.index)]
             for ecg_id, row in rows.iterrows():
@@ -167,7 +167,7 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
                 seconds[split] += len(signal) / RATE
         if absent_folds:
             warnings.warn(f"{folder / DATABASE_CSV}: no records in strat_fold "
-                          f"{', '.join(map(str, sorted(set(absent_folds))))}; their splits "
+                          f"{', '.join(map(str, absent_folds))}; their splits "
                           "are smaller or empty", stacklevel=3)
         warn_absent(folder, absent)
         lengths = {len(p[0][0]) for part in pieces.values() for p in part}
@@ -178,7 +178,7 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
         splits = {split: join(p, width, channels) for split, p in pieces.items()}
         return Dataset("ptbxl", splits, RATE, CLASS_NAMES, info={
             "leads": leads, "folds": fold_plan, "features": features,
-            "absent_folds": sorted(set(absent_folds)), "absent_records": absent,
+            "absent_folds": absent_folds, "absent_records": absent,
             "no_diagnostic_statement": int(len(database) - len(y_all)),
             "hours": hours_per_split(seconds)})
 
