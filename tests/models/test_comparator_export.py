@@ -94,3 +94,12 @@ def test_vae_exports_the_mean_path_only():
 def test_hrv_featnet_is_one_linear_layer():
     _, _, flatbuffer, _ = export("hrv_featnet")
     assert _ops(flatbuffer) == ["RESHAPE", "CONV_2D", "RESHAPE", "SOFTMAX"]
+
+
+def test_bake_swaps_ternary_layers_for_equal_plain_convs():
+    from tpw_export.bake import bake
+
+    _, model, _, x = export("ternary_cnn")
+    baked = bake(model)
+    assert all(type(layer).__module__.startswith("tf_keras.") for layer in baked.layers)
+    np.testing.assert_allclose(baked(x[:8]).numpy(), model(x[:8]).numpy(), atol=1e-6)
