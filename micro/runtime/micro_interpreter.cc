@@ -1,5 +1,7 @@
 #include "micro_interpreter.h"
 
+#include <string.h>
+
 #include "arena_allocator.h"
 #include "flatbuffer.h"
 #include "memory_planner.h"
@@ -35,6 +37,8 @@ Status OpenModel(const uint8_t* data, size_t size, ModelView* view) {
   fb::Table model, subgraph;
   fb::Vector subgraphs;
   TPW_RETURN_IF_ERROR(fb::Table::OpenRoot(data, size, &model));
+  // OpenRoot guarantees 8 bytes: the root offset, then the file identifier.
+  if (memcmp(data + 4, "TFL3", 4) != 0) return Invalid().Add("missing TFL3 file identifier");
   uint32_t version = 0;
   TPW_RETURN_IF_ERROR(model.Scalar<uint32_t>(kModelVersion, 0, &version));
   if (version != kSchemaVersion) {

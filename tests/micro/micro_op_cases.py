@@ -1,0 +1,198 @@
+"""Seeded random single-op cases for the runtime parity tests.
+
+Each case is a tiny float Keras graph from its own inputs to one output, so
+many cases share one model (parallel branches) and one converter call. The
+parameters cover shapes, strides, paddings, dilations, fused activations,
+broadcasting and, through each input's calibration amplitude, the
+quantization scales and zero points the converter picks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+from tf_keras import layers
+
+
+@dataclass
+class Case:
+    name: str                          # op family and parameters, for failure messages
+    input_shapes: list[tuple[int, ...]]  # without the batch dim
+    build: Callable                    # keras tensors -> keras tensor
+    amplitudes: list[float] = field(default_factory=list)  # calibration std per input
+    offsets: list[float] = field(default_factory=list)     # calibration mean per input
+
+
+def _spatial(rng, *, max_h=4, max_w=16, max_c=5):
+    return int(rng.choice([1, 1, 2, max_h])), int(rng.integers(3, max_w + 1)), int(rng.integers(1, max_c + 1))
+
+
+def _window(rng, h, w, padding, dilation=(1, 1)):
+    """Kernel (kh, kw) that fits the input for VALID padding."""
+    kh = int(rng.integers(1, 4))
+    kw = int(rng.integers(1, 6))
+    if padding == "valid":
+        kh = min(kh, (h - 1) // dilation[0] + 1)
+        kw = min(kw, (w - 1) // dilation[1] + 1)
+    return kh, kw
+
+
+def _strides_dilation(rng):
+    if rng.random() < 0.4:
+        return (1, 1), (int(rng.integers(1, 3)), int(rng.integers(1, 4)))
+    return (int(rng.integers(1, 3)), int(rng.integers(1, 4))), (1, 1)
+
+
+def _activation(rng):
+    return [None, "relu", "relu6"][int(rng.integers(0, 3))]
+
+
+def conv(rng):
+    h, w, c = _spatial(rng)
+    padding = str(rng.choice(["same", "valid"]))
+    strides, dilation = _strides_dilation(rng)
+    kernel = _window(rng, h, w, padding, dilation)
+    filters, act, bias = int(rng.integers(1, 7)), _activation(rng), bool(rng.random() < 0.7)
+    std = float(rng.uniform(0.1, 1.5))
+    name = f"conv {h}x{w}x{c} k{kernel} s{strides} d{dilation} {padding} f{filters} {act} bias={bias}"
+    return Case(name, [(h, w, c)], lambda x: layers.Conv2D(
+        filters, kernel, strides=strides, dilation_rate=dilation, padding=padding, activation=act,
+        use_bias=bias, kernel_initializer=keras.initializers.RandomNormal(0, std),
+        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]))
+
+
+def depthwise(rng):
+    h, w, c = _spatial(rng)
+    padding = str(rng.choice(["same", "valid"]))
+    strides, dilation = _strides_dilation(rng)
+    kernel = _window(rng, h, w, padding, dilation)
+    multiplier, act, bias = int(rng.integers(1, 4)), _activation(rng), bool(rng.random() < 0.7)
+    std = float(rng.uniform(0.1, 1.5))
+    name = f"depthwise {h}x{w}x{c} k{kernel} s{strides} d{dilation} {padding} m{multiplier} {act} bias={bias}"
+    return Case(name, [(h, w, c)], lambda x: layers.DepthwiseConv2D(
+        kernel, strides=strides, dilation_rate=dilation, padding=padding, depth_multiplier=multiplier,
+        activation=act, use_bias=bias, bias_initializer=keras.initializers.RandomNormal(0, 0.5),
+        depthwise_initializer=keras.initializers.RandomNormal(0, std))(x[0]))
+
+
+def dense(rng):
+    units, act = int(rng.integers(1, 11)), _activation(rng)
+    if rng.random() < 0.5:
+        shape = (int(rng.integers(1, 41)),)
+        return Case(f"dense {shape} u{units} {act}", [shape], lambda x: layers.Dense(units, activation=act)(x[0]))
+    shape = _spatial(rng, max_w=8)
+    return Case(f"flatten-dense {shape} u{units} {act}", [shape],
+                lambda x: layers.Dense(units, activation=act)(layers.Flatten()(x[0])))
+
+
+def pool(rng):
+    h, w, c = _spatial(rng)
+    padding = str(rng.choice(["same", "valid"]))
+    size = _window(rng, h, w, padding)
+    strides = (int(rng.integers(1, 3)), int(rng.integers(1, 4)))
+    kind = str(rng.choice(["avg", "max"]))
+    layer = layers.AveragePooling2D if kind == "avg" else layers.MaxPooling2D
+    return Case(f"{kind}pool {h}x{w}x{c} p{size} s{strides} {padding}", [(h, w, c)],
+                lambda x: layer(size, strides=strides, padding=padding)(x[0]))
+
+
+def mean(rng):
+    h, w, c = _spatial(rng)
+    axes = [[1, 2], [1], [2], [3], [2, 3]][int(rng.integers(0, 5))]
+    keepdims = bool(rng.random() < 0.5)
+    return Case(f"mean {h}x{w}x{c} axes{axes} keepdims={keepdims}", [(h, w, c)],
+                lambda x: layers.Lambda(lambda t: tf.reduce_mean(t, axis=axes, keepdims=keepdims))(x[0]))
+
+
+def _broadcast_pair(rng):
+    h, w, c = _spatial(rng)
+    second = [(h, w, c), (1, 1, c), (h, w, 1), (1, w, c)][int(rng.integers(0, 4))]
+    return (h, w, c), second
+
+
+def add(rng):
+    first, second = _broadcast_pair(rng)
+    relu = bool(rng.random() < 0.3)
+    def build(x):
+        y = layers.Lambda(lambda t: t[0] + t[1])(x)
+        return layers.ReLU()(y) if relu else y
+    return Case(f"add {first}+{second} relu={relu}", [first, second], build)
+
+
+def mul(rng):
+    first, second = _broadcast_pair(rng)
+    return Case(f"mul {first}*{second}", [first, second], lambda x: layers.Lambda(lambda t: t[0] * t[1])(x))
+
+
+def softmax(rng):
+    shape = (int(rng.integers(1, 3)), int(rng.integers(2, 12)))
+    return Case(f"softmax {shape}", [shape], lambda x: layers.Softmax()(x[0]))
+
+
+def logistic(rng):
+    shape = _spatial(rng)
+    return Case(f"logistic {shape}", [shape], lambda x: layers.Activation("sigmoid")(x[0]))
+
+
+def relu(rng):
+    shape = _spatial(rng)
+    six = bool(rng.random() < 0.5)
+    return Case(f"relu{'6' if six else ''} {shape}", [shape],
+                lambda x: layers.ReLU(max_value=6.0 if six else None)(x[0]))
+
+
+def pad(rng):
+    shape = _spatial(rng)
+    pads = ((int(rng.integers(0, 3)), int(rng.integers(0, 3))), (int(rng.integers(0, 4)), int(rng.integers(0, 4))))
+    return Case(f"pad {shape} {pads}", [shape], lambda x: layers.ZeroPadding2D(pads)(x[0]))
+
+
+def concat(rng):
+    h, w, c = _spatial(rng)
+    axis = int(rng.choice([2, 3]))
+    count = int(rng.integers(2, 4))
+    shapes = [(h, int(rng.integers(1, 9)), c) if axis == 2 else (h, w, int(rng.integers(1, 5))) for _ in range(count)]
+    return Case(f"concat axis{axis} {shapes}", shapes, lambda x: layers.Concatenate(axis=axis)(x))
+
+
+def reshape(rng):
+    h, w, c = _spatial(rng)
+    target = [(h * w, c), (1, h * w * c), (w, h, c)][int(rng.integers(0, 3))]
+    return Case(f"reshape {(h, w, c)}->{target}", [(h, w, c)],
+                lambda x: layers.ReLU()(layers.Reshape(target)(layers.ReLU()(x[0]))))
+
+
+def space_batch(rng):
+    """SPACE_TO_BATCH_ND -> RELU -> BATCH_TO_SPACE_ND (the pair dilated convs become)."""
+    h, w, c = _spatial(rng)
+    block = [int(rng.integers(1, 3)), int(rng.integers(1, 4))]
+    pads = []
+    for extent, b in zip((h, w), block):
+        before = int(rng.integers(0, 3))
+        after = (-(extent + before)) % b + b * int(rng.integers(0, 2))
+        pads.append([before, after])
+    crops = [[p[0], p[1]] for p in pads]
+    def build(x):
+        y = layers.Lambda(lambda t: tf.space_to_batch_nd(t, block, pads))(x[0])
+        y = layers.ReLU()(y)
+        return layers.Lambda(lambda t: tf.batch_to_space(t, block, crops))(y)
+    return Case(f"space/batch {(h, w, c)} block{block} pads{pads}", [(h, w, c)], build)
+
+
+GENERATORS = [conv, depthwise, dense, pool, mean, add, mul, softmax, logistic, relu, pad, concat, reshape,
+              space_batch, conv, depthwise]
+
+
+def random_cases(seed: int, count: int) -> list[Case]:
+    """`count` cases cycling through every op family, with seeded parameters."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        case = GENERATORS[(seed * 7 + i) % len(GENERATORS)](rng)
+        case.amplitudes = [float(rng.choice([0.05, 0.5, 1.0, 3.0])) for _ in case.input_shapes]
+        case.offsets = [float(rng.choice([0.0, 0.0, 1.0, -0.5])) * a for a in case.amplitudes]
+        cases.append(case)
+    return cases
