@@ -78,7 +78,7 @@ def encodings(stats: KernelStats, *, bits: int = 8, codebook_bits: int = 32) -> 
       ``distinct`` centroids at ``codebook_bits`` (float32 centroids; the per-channel
       int8 scales are counted with the other quantization parameters).
     """
-    index_bits = max(1, math.ceil(math.log2(stats.distinct))) if stats.distinct > 1 else 1
+    index_bits = math.ceil(math.log2(max(stats.distinct, 2)))  # a 1-value kernel still needs 1 bit
     return {
         "dense": [("values", stats.count, bits)],
         "sparse": [("mask", stats.count, 1), ("values", stats.nonzero, bits)],

@@ -143,3 +143,19 @@ def test_vae_kl_gradient_reaches_the_logvar_branch():
         kl = tf.add_n(model.losses)
     gradient = tape.gradient(kl, logvar_kernel)
     assert gradient is not None and np.abs(gradient.numpy()).max() > 0
+
+
+def test_vae_keras_file_reload_gives_identical_outputs_and_keeps_the_kl_term(tmp_path):
+    from tpw_tf.models.tiny_vae_head import LatentSample
+
+    model = tiny("tiny_vae_head", kl_weight=0.25)
+    layer = model.get_layer("latent_sample")
+    assert LatentSample.from_config(layer.get_config()).get_config() == layer.get_config()
+    x, _ = windows("tiny_vae_head")
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(reloaded(x[:8]).numpy(), model(x[:8]).numpy())
+    reloaded(x[:8], training=True)
+    model(x[:8], training=True)
+    np.testing.assert_allclose(reloaded.losses[0].numpy(), model.losses[0].numpy(), rtol=1e-6)

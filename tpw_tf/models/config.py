@@ -9,9 +9,10 @@ from tpw_tf.errors import TpwError
 def resolve(model: str, defaults: dict, config: dict, *, zero_ok: tuple = ()) -> dict:
     """Merge ``config`` over ``defaults`` and check every value against its default's type.
 
-    Keys with an int default must be ints >= 1 (>= 0 for keys in ``zero_ok``), keys with a tuple default non-empty
-    tuples of such ints (may be empty only if the default is), keys with a float default (rates, loss weights) reals >= 0.
-    Raises TpwError naming the model, the key and the received value.
+    Keys with an int default must be ints >= 1 (>= 0 for keys in ``zero_ok``); keys
+    with a tuple default tuples of such ints (empty only if the default is); keys
+    with a float default (rates, loss weights) reals >= 0. Raises TpwError naming
+    the model, the key and the received value.
     """
     unknown = sorted(set(config) - set(defaults))
     if unknown:
