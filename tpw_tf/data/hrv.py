@@ -12,6 +12,7 @@ intervals in seconds, rates in beats per second, fractions in [0, 1].
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import wfdb.processing
@@ -53,34 +54,47 @@ def window_peaks(peaks: np.ndarray, starts: np.ndarray, length: int) -> list[np.
     return [peaks[a:b] - s for a, b, s in zip(lo, hi, starts)]
 
 
-def rr_features(peaks: np.ndarray, length: int, fs: float) -> np.ndarray:
-    """The 16 :data:`FEATURE_NAMES` of one window from its peak offsets, float32 ``(16,)``.
-
-    Features needing two (or three) peaks are 0 when the window has fewer.
-    """
-    out = np.zeros(N_FEATURES, np.float64)
-    out[0] = len(peaks) * fs / length
-    rr = np.diff(np.asarray(peaks, np.float64)) / fs
-    if len(rr) >= 1:
-        q25, median, q75 = np.percentile(rr, [25, 50, 75])
-        hr = 1.0 / rr
-        out[1:7] = rr.mean(), median, rr.min(), rr.max(), rr.max() - rr.min(), q75 - q25
-        out[7] = rr.std()
-        out[12:15] = hr.mean(), hr.std(), out[7] / rr.mean()
-    if len(rr) >= 2:
-        diffs = np.diff(rr)
-        out[8] = np.sqrt(np.mean(diffs ** 2))
-        out[9] = diffs.std()
-        out[10] = np.mean(np.abs(diffs) > 0.020)
-        out[11] = np.mean(np.abs(diffs) > 0.050)
-        out[15] = np.sqrt(max(2 * out[7] ** 2 - 0.5 * out[9] ** 2, 0.0))
-    return out.astype(np.float32)
-
-
 def features_from_peaks(peaks: list[np.ndarray], length: int, fs: float) -> np.ndarray:
-    """Stack :func:`rr_features` of each window into float32 ``(N, 1, 16, 1)``."""
-    rows = [rr_features(p, length, fs) for p in peaks]
-    return np.asarray(rows, np.float32).reshape(len(rows), 1, N_FEATURES, 1)
+    """The 16 :data:`FEATURE_NAMES` of each window, float32 ``(N, 1, 16, 1)``.
+
+    Args:
+        peaks: per window, the R-peak offsets (samples from the window start).
+        length: window length in samples; fs: samples per second.
+
+    Features needing two (or three) peaks are 0 when a window has fewer. All
+    windows are computed at once on a NaN-padded ``(N, max peaks)`` table.
+    """
+    n = len(peaks)
+    width = max([len(p) for p in peaks] + [3])
+    table = np.full((n, width), np.nan)
+    for row, p in enumerate(peaks):
+        table[row, :len(p)] = p
+    rr = np.diff(table, axis=1) / fs             # (N, width - 1), NaN past each row's end
+    diffs = np.diff(rr, axis=1)                   # successive differences
+    out = np.zeros((n, N_FEATURES))
+    out[:, 0] = np.sum(~np.isnan(table), axis=1) * fs / length
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: windows with < 2 peaks
+        q25, median, q75 = np.nanpercentile(rr, [25, 50, 75], axis=1)
+        mean, sdnn, hr = np.nanmean(rr, axis=1), np.nanstd(rr, axis=1), 1.0 / rr
+        sdsd = np.nanstd(diffs, axis=1)
+        has_diffs = ~np.isnan(diffs)
+        columns = [
+            mean, median, np.nanmin(rr, axis=1), np.nanmax(rr, axis=1),
+            np.nanmax(rr, axis=1) - np.nanmin(rr, axis=1), q75 - q25, sdnn,
+            np.sqrt(np.nanmean(diffs ** 2, axis=1)), sdsd,
+            np.sum(np.abs(np.nan_to_num(diffs)) > 0.020, axis=1) / has_diffs.sum(axis=1),
+            np.sum(np.abs(np.nan_to_num(diffs)) > 0.050, axis=1) / has_diffs.sum(axis=1),
+            np.nanmean(hr, axis=1), np.nanstd(hr, axis=1), sdnn / mean,
+            np.sqrt(np.maximum(2 * sdnn ** 2 - 0.5 * sdsd ** 2, 0.0)),
+        ]
+    out[:, 1:] = np.nan_to_num(np.stack(columns, axis=1), nan=0.0, posinf=0.0)
+    return out.astype(np.float32).reshape(n, 1, N_FEATURES, 1)
+
+
+def rr_features(peaks: np.ndarray, length: int, fs: float) -> np.ndarray:
+    """:func:`features_from_peaks` of one window, float32 ``(16,)``."""
+    return features_from_peaks([np.asarray(peaks)], length, fs).reshape(N_FEATURES)
 
 
 def _split_features(split: Split, fs: float, peaks) -> Split:
