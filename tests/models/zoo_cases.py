@@ -10,6 +10,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tpw_tf import data
+from tpw_tf.data import hrv, synthetic
 from tpw_tf.models import build_model
 
 TINY_T = 128
@@ -33,20 +34,22 @@ def seed(value: int = 0) -> None:
 
 
 @functools.cache
+def _synthetic_train():
+    return data.load("synthetic", per_subject=3).splits["train"]
+
+
+@functools.cache
 def ecg() -> tuple[np.ndarray, np.ndarray]:
     """``(x (72, 1, 128, 1), y (72,))``: the first 128 samples of synthetic ECG windows."""
-    split = data.load("synthetic", per_subject=3).splits["train"]
+    split = _synthetic_train()
     return np.ascontiguousarray(split.x[:, :, :TINY_T]), split.y
 
 
 @functools.cache
 def hrv_features() -> tuple[np.ndarray, np.ndarray]:
-    """``(x (72, 1, 16, 1), y (72,))``: 16 features per window standing in for RR/HRV
-    features (their extractor belongs to the data side), three of them carrying the class."""
-    _, y = ecg()
-    x = np.random.default_rng(0).normal(size=(len(y), *HRV_SHAPE)).astype(np.float32)
-    x[:, 0, :NUM_CLASSES, 0] += 2.0 * np.eye(NUM_CLASSES, dtype=np.float32)[y]
-    return x, y
+    """``(x (72, 1, 16, 1), y (72,))``: the 16 RR / HRV features of the full synthetic windows."""
+    split = hrv.hrv_features(_synthetic_train(), synthetic.SAMPLE_RATE)
+    return split.x, split.y
 
 
 def windows(name: str) -> tuple[np.ndarray, np.ndarray]:

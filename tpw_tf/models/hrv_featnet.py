@@ -5,11 +5,11 @@ and heart-rate-variability features (computed upstream by the data side) laid
 out as a ``(1, 16, 1)`` one-row image, so it shares the zoo's input contract.
 The model is a linear softmax layer, with optional hidden ReLU layers.
 
-The features must arrive standardised (z-scored with training statistics by
-the feature extractor): the INT8 input has ONE scale for all 16 features, so
-raw RR intervals (~1000 ms) next to pNN50 (~0.1) would leave the small ones
-with no resolution - an in-model BatchNorm cannot fix that, it acts after the
-input is quantized (and it exports as an extra MUL).
+The features must arrive on comparable scales (``tpw_tf.data.hrv`` keeps them
+near 1: seconds, beats per second, fractions): the INT8 input has ONE scale for
+all 16 features, so RR intervals in ms next to pNN50 would leave the small ones
+with no resolution. An in-model BatchNorm cannot fix that - it acts after the
+input is quantized - and it exports as an extra MUL, so there is none.
 """
 from __future__ import annotations
 
