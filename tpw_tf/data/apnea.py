@@ -20,11 +20,11 @@ import warnings
 
 import numpy as np
 
-from tpw_tf.data import array_cache, hrv, windows
+from tpw_tf.data import hrv
 from tpw_tf.data.base import Dataset
-from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import hours_per_split, join, warn_absent
+from tpw_tf.data.loading import (cached_or_built, check_choice, checked_plan,
+                                 hours_per_split, join, warn_absent, window_inputs)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
 from tpw_tf.errors import DataError
 
@@ -79,15 +79,11 @@ def _record_windows(folder, name, *, window, per_minute, normalize, features):
     inside = starts + window <= len(signal)
     clipped = int(np.sum(minutes + MINUTE > len(signal)))
     starts, labels = starts[inside], labels[inside]
+    peaks = None
     if features == "hrv":
-        qrs = path.with_name(name + ".qrs")
-        peaks = (read_annotation(path, "qrs")[0] if qrs.exists()
+        peaks = (read_annotation(path, "qrs")[0] if path.with_name(name + ".qrs").exists()
                  else hrv.detect_peaks(signal[:, 0], RATE))
-        x = hrv.features_from_peaks(hrv.window_peaks(peaks, starts, window), window, RATE)[:, 0]
-    else:
-        x = windows.take(signal, starts, window)
-        if normalize:
-            x = windows.standardize(x, axis=1)
+    x = window_inputs(signal, starts, window, RATE, normalize=normalize, peaks=peaks)
     return x, labels, len(signal) / RATE, clipped
 
 
@@ -112,10 +108,8 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
         ``info`` holds the split plan, absent records, x records without answers,
         labelled hours and hours of signal per split.
     """
-    if split not in SPLIT_PLANS:
-        raise DataError(f"apnea: unknown split '{split}': choose one of {', '.join(SPLIT_PLANS)}")
-    if features not in ("raw", "hrv"):
-        raise DataError(f"apnea: unknown features '{features}': choose raw or hrv")
+    check_choice("apnea", "split", split, SPLIT_PLANS)
+    check_choice("apnea", "features", features, ("raw", "hrv"))
     if window < 1 or per_minute < 1 or window * per_minute > MINUTE:
         raise DataError(f"apnea: need window * per_minute <= {MINUTE}, got window={window}, "
                         f"per_minute={per_minute}")
@@ -126,10 +120,7 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
                "records": None if records is None else sorted(records)}
 
     def build() -> Dataset:
-        plan = {part: [n for n in names if records is None or n in records]
-                for part, names in SPLIT_PLANS[split].items()}
-        verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
-                              for ext in ("hea", "dat", "apn", "qrs")])
+        plan = checked_plan(folder, SPLIT_PLANS[split], records, ("hea", "dat", "apn", "qrs"))
         absent, unanswered, clipped, pieces, seconds = [], [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part] = [], 0.0
@@ -161,6 +152,4 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
             "clipped_minutes": clipped,
             "hours": hours_per_split(seconds), "labelled_hours": hours_per_split(labelled)})
 
-    if not cache:
-        return build()
-    return array_cache.cached("apnea", options, folder, build, root=cache_dir)
+    return cached_or_built("apnea", options, folder, build, cache=cache, cache_dir=cache_dir)

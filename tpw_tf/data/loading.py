@@ -1,12 +1,17 @@
-"""Pieces every real-data loader shares: joining per-record windows, naming absent records."""
+"""Pieces every real-data loader shares: option checks, split plans, joining per-record
+windows, naming absent records, and the array cache."""
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from tpw_tf.data.base import Split
+from tpw_tf.data import array_cache, hrv, windows
+from tpw_tf.data.base import Dataset, Split
+from tpw_tf.data.checksums import verify_files
+from tpw_tf.errors import DataError
 
 
 def join(pieces: list[tuple[np.ndarray, np.ndarray, str]], length: int, channels: int) -> Split:
@@ -25,6 +30,20 @@ def join(pieces: list[tuple[np.ndarray, np.ndarray, str]], length: int, channels
     return Split(x, y, groups)
 
 
+def window_inputs(signal: np.ndarray, starts: np.ndarray, length: int, fs: float, *,
+                  normalize: bool, peaks: np.ndarray | None = None) -> np.ndarray:
+    """Model inputs for the windows of ``signal`` ``(L, C)`` starting at ``starts``.
+
+    With ``peaks`` (the record's R-peak samples): the 16 HRV features of each
+    window, ``(n, 16, 1)``. Otherwise the samples, ``(n, length, C)``, z-scored
+    per window and channel when ``normalize``.
+    """
+    if peaks is not None:
+        return hrv.features_from_peaks(hrv.window_peaks(peaks, starts, length), length, fs)[:, 0]
+    x = windows.take(signal, starts, length)
+    return windows.standardize(x, axis=1) if normalize else x
+
+
 def warn_absent(folder: Path, absent: list[str], what: str = "record") -> None:
     """Warn, naming them, about expected records the folder does not hold."""
     if absent:
@@ -34,3 +53,28 @@ def warn_absent(folder: Path, absent: list[str], what: str = "record") -> None:
 
 def hours_per_split(seconds: dict[str, float]) -> dict[str, float]:
     return {split: round(s / 3600.0, 3) for split, s in seconds.items()}
+
+
+def check_choice(dataset: str, option: str, value, choices) -> None:
+    """Raise DataError naming the option when ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise DataError(f"{dataset}: unknown {option} '{value}': choose one of "
+                        f"{', '.join(map(str, choices))}")
+
+
+def checked_plan(folder: Path, plan: dict[str, tuple], records, extensions) -> dict[str, list]:
+    """The split plan ``{split: record names}`` cut to ``records`` (None: all), after checking
+    each planned ``<record>.<extension>`` in ``folder`` against ``SHA256SUMS.txt``."""
+    plan = {part: [n for n in names if records is None or n in records]
+            for part, names in plan.items()}
+    verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
+                          for ext in extensions])
+    return plan
+
+
+def cached_or_built(name: str, options: dict, folder: Path, build: Callable[[], Dataset], *,
+                    cache: bool, cache_dir) -> Dataset:
+    """``build()`` through :func:`tpw_tf.data.array_cache.cached` unless ``cache`` is False."""
+    if not cache:
+        return build()
+    return array_cache.cached(name, options, folder, build, root=cache_dir)

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tpw_tf.data import array_cache, hrv, windows
+from tpw_tf.data import hrv, windows
 from tpw_tf.data.base import Dataset
-from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import hours_per_split, join, warn_absent
+from tpw_tf.data.loading import (cached_or_built, check_choice, checked_plan,
+                                 hours_per_split, join, warn_absent, window_inputs)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
 from tpw_tf.errors import DataError
 
@@ -70,12 +70,8 @@ def _record_windows(path, *, lead, rate, length, normalize, features):
     aami = np.array([_AAMI_OF_SYMBOL[s] for s in symbols[is_beat]], dtype="<U1")
     signal = windows.resample(signal, NATIVE_RATE, rate)
     starts = beats - length // 2
-    if features == "hrv":
-        x = hrv.features_from_peaks(hrv.window_peaks(beats, starts, length), length, rate)[:, 0]
-    else:
-        x = windows.take(signal, starts, length)
-        if normalize:
-            x = windows.standardize(x, axis=1)
+    x = window_inputs(signal, starts, length, rate, normalize=normalize,
+                      peaks=beats if features == "hrv" else None)
     return x, aami, len(signal) / rate
 
 
@@ -96,7 +92,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
         normalize: z-score each window.
         features: ``"raw"`` -> x ``(N, 1, T, 1)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
             :mod:`tpw_tf.data.hrv` features from the reference ``.atr`` beats.
-        records: restrict to these record names (others count as absent).
+        records: restrict to these record names.
         cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
         cache_dir: cache folder (default ``$TPW_CACHE_DIR`` or ``~/.cache/tpw/arrays``).
         base_url: download mirror (see :func:`tpw_tf.data.fetch.fetch`).
@@ -105,12 +101,9 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
         Dataset ``mitdb``; ``groups`` are record names; ``info`` holds the split
         plan, absent records, hours of recording per split and beats per AAMI class.
     """
-    if split not in SPLIT_PLANS:
-        raise DataError(f"mitdb: unknown split '{split}': choose one of {', '.join(SPLIT_PLANS)}")
-    if task not in TASKS:
-        raise DataError(f"mitdb: unknown task '{task}': choose one of {', '.join(TASKS)}")
-    if features not in ("raw", "hrv"):
-        raise DataError(f"mitdb: unknown features '{features}': choose raw or hrv")
+    check_choice("mitdb", "split", split, SPLIT_PLANS)
+    check_choice("mitdb", "task", task, TASKS)
+    check_choice("mitdb", "features", features, ("raw", "hrv"))
     if window_s <= 0 or sample_rate <= 0:
         raise DataError(f"mitdb: window_s and sample_rate must be > 0, got {window_s}, "
                         f"{sample_rate}")
@@ -122,10 +115,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                "records": None if records is None else sorted(records)}
 
     def build() -> Dataset:
-        plan = {part: [n for n in names if records is None or n in records]
-                for part, names in SPLIT_PLANS[split].items()}
-        verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
-                              for ext in ("hea", "dat", "atr")])
+        plan = checked_plan(folder, SPLIT_PLANS[split], records, ("hea", "dat", "atr"))
         absent, pieces, seconds, beats = [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part], beats[part] = [], 0.0, dict.fromkeys(AAMI, 0)
@@ -149,6 +139,4 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             "features": features, "records": plan, "absent_records": absent,
             "hours": hours_per_split(seconds), "aami_beats": beats})
 
-    if not cache:
-        return build()
-    return array_cache.cached("mitdb", options, folder, build, root=cache_dir)
+    return cached_or_built("mitdb", options, folder, build, cache=cache, cache_dir=cache_dir)

@@ -20,11 +20,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from tpw_tf.data import array_cache, hrv, windows
+from tpw_tf.data import hrv
 from tpw_tf.data.base import SPLITS, Dataset
 from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import hours_per_split, join, warn_absent
+from tpw_tf.data.loading import (cached_or_built, check_choice, hours_per_split, join,
+                                 warn_absent, window_inputs)
 from tpw_tf.data.records import has_record, read_signal
 from tpw_tf.errors import DataError
 
@@ -128,8 +129,7 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
     """
     leads = [lead] if isinstance(lead, (str, int)) else list(lead)
     fold_plan = parse_folds(folds)
-    if features not in ("raw", "hrv"):
-        raise DataError(f"ptbxl: unknown features '{features}': choose raw or hrv")
+    check_choice("ptbxl", "features", features, ("raw", "hrv"))
     folder = locate("ptbxl", data_dir, base_url=base_url,
                     records=None if records is None else list(records))
     options = {"leads": leads, "folds": fold_plan, "normalize": normalize, "features": features,
@@ -158,11 +158,9 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
                     absent.append(str(row["filename_lr"]))
                     continue
                 signal = read_signal(path, leads=leads, fs=RATE)
-                if features == "hrv":
-                    x = hrv.features_from_peaks([hrv.detect_peaks(signal[:, 0], RATE)],
-                                                len(signal), RATE)[:, 0]
-                else:
-                    x = windows.standardize(signal, axis=0)[None] if normalize else signal[None]
+                peaks = hrv.detect_peaks(signal[:, 0], RATE) if features == "hrv" else None
+                x = window_inputs(signal, np.zeros(1, np.int64), len(signal), RATE,
+                                  normalize=normalize, peaks=peaks)
                 pieces[split].append((x, [y_all[ecg_id]], str(int(row["patient_id"]))))
                 seconds[split] += len(signal) / RATE
         if absent_folds:
@@ -182,7 +180,5 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
             "no_diagnostic_statement": int(len(database) - len(y_all)),
             "hours": hours_per_split(seconds)})
 
-    if not cache:
-        return build()
-    return array_cache.cached("ptbxl", options, folder, build, root=cache_dir)
+    return cached_or_built("ptbxl", options, folder, build, cache=cache, cache_dir=cache_dir)
 

@@ -27,9 +27,10 @@ import librosa
 import numpy as np
 import soundfile
 
-from tpw_tf.data import array_cache, windows
+from tpw_tf.data import windows
 from tpw_tf.data.base import SPLITS, Dataset, Split
 from tpw_tf.data.fetch import ArchiveSource, locate
+from tpw_tf.data.loading import cached_or_built, check_choice
 from tpw_tf.errors import DataError
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -56,9 +57,7 @@ _MFCC_BATCH = 256  # clips per librosa call: bounds the STFT's memory
 
 
 def source(archive: str = "full") -> ArchiveSource:
-    if archive not in ARCHIVES:
-        raise DataError(f"speech: unknown archive '{archive}': choose one of "
-                        f"{', '.join(ARCHIVES)}")
+    check_choice("speech", "archive", archive, ARCHIVES)
     return ARCHIVES[archive]
 
 
@@ -231,6 +230,4 @@ def load(*, data_dir=None, archive: str = "full", normalize: bool = True, seed: 
             "layout": layout, "clips": clips_per_split,
             "hours": {s: round(n / 3600.0, 3) for s, n in clips_per_split.items()}})
 
-    if not cache:
-        return build()
-    return array_cache.cached("speech", options, folder, build, root=cache_dir)
+    return cached_or_built("speech", options, folder, build, cache=cache, cache_dir=cache_dir)
