@@ -22,7 +22,7 @@ import tf_keras as keras
 from tpw_export import sim
 from tpw_export.bake import bake
 from tpw_export.convert import convert, operators
-from tpw_export.tflm import quantize_inputs, tflm_arena_bytes
+from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf.errors import TpwError
 from tpw_tf.models import build_model, names
 
@@ -91,20 +91,36 @@ class Row:
     error: str = ""
 
 
-def measure(name: str, model: keras.Model, window_shape) -> Row:
-    """Convert ``model``, run one input on the simulated STM32L4, collect the figures."""
-    rng = np.random.default_rng(SEED)
-    calibration = rng.normal(size=(16, *window_shape)).astype(np.float32)
-    flatbuffer = convert(model, calibration)
-    per_op = macs_by_op(flatbuffer)
-    row = Row(name, ",".join(sorted(per_op)), sum(per_op.values()),
-              model_bytes=len(flatbuffer), tflm_arena=tflm_arena_bytes(flatbuffer))
-    x = quantize_inputs(flatbuffer, calibration[:1])
+def quantize_input(flatbuffer: bytes, x: np.ndarray) -> np.ndarray:
+    """Float windows -> int8 with the model's input quantization (read by tf.lite, which
+    loads every model; TFLM refuses some single-op models, see the table notes)."""
+    import tensorflow as tf
+
+    details = tf.lite.Interpreter(model_content=flatbuffer).get_input_details()[0]
+    scale, zero_point = details["quantization"]
+    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
+
+
+def measure(name: str, make_model, window_shape) -> Row:
+    """Build and convert ``make_model()``, run one input on the simulated STM32L4, collect
+    the figures. A model that cannot be built, converted or run gets its one-line error."""
+    row = Row(name, "", 0)
     try:
+        model = make_model()
+        rng = np.random.default_rng(SEED)
+        calibration = rng.normal(size=(16, *window_shape)).astype(np.float32)
+        flatbuffer = convert(model, calibration)
+        per_op = macs_by_op(flatbuffer)
+        row.ops, row.macs, row.model_bytes = ",".join(sorted(per_op)), sum(per_op.values()), len(flatbuffer)
+        x = quantize_input(flatbuffer, calibration[:1])
         result = sim.run_firmware(flatbuffer, x)
     except TpwError as err:
-        row.error = str(err).split(": ", 1)[-1]
+        row.error = str(err)
         return row
+    try:
+        row.tflm_arena = tflm_arena_bytes(flatbuffer)
+    except TpwError as err:  # the row stays useful without TFLM's figure
+        row.error = f"TFLM arena not measured: {err}"
     fw = result["firmware"]
     row.instructions = result["instructions_per_inference"][0]
     row.flash = fw["flash"]
@@ -116,27 +132,39 @@ def measure(name: str, model: keras.Model, window_shape) -> Row:
 
 
 def single_op_models(window: int):
-    """(name, model, window_shape) for one op each, on a 1-D signal of ``window`` samples."""
+    """(name, model factory, window_shape): one op each, on activations of a 1-D signal of
+    ``window`` samples after a stem and two stride-2 blocks (T = window / 8)."""
     layers = keras.layers
+    t = window // 8
 
-    def wrap(shape, layer):
-        inputs = keras.Input(shape=shape)
-        return keras.Model(inputs, layer(inputs))
+    def single(shape, make_layer):
+        def make():
+            inputs = keras.Input(shape=shape)
+            return keras.Model(inputs, make_layer()(inputs))
+        return make, shape
 
-    t = window // 8  # activation length after a typical stem + downsampling
-    yield "CONV_2D 1x7, 16->16", wrap((1, t, 16), layers.Conv2D(16, (1, 7), padding="same")), (1, t, 16)
-    yield "CONV_2D 1x1 (PW), 32->32", wrap((1, t, 32), layers.Conv2D(32, 1)), (1, t, 32)
-    yield "DEPTHWISE_CONV_2D 1x7, 32", wrap((1, t, 32), layers.DepthwiseConv2D((1, 7), padding="same")), (1, t, 32)
-    yield "FULLY_CONNECTED 256->64", wrap((256,), layers.Dense(64)), (256,)
-    yield "AVERAGE_POOL_2D 1x2, 32", wrap((1, t, 32), layers.AveragePooling2D((1, 2))), (1, t, 32)
-    yield "MAX_POOL_2D 1x2, 32", wrap((1, t, 32), layers.MaxPooling2D((1, 2))), (1, t, 32)
-    yield "MEAN (global avg), 32", wrap((1, t, 32), layers.GlobalAveragePooling2D()), (1, t, 32)
+    yield "CONV_2D 1x7, 16->16", *single((1, t, 16), lambda: layers.Conv2D(16, (1, 7), padding="same"))
+    yield "CONV_2D 1x1 (PW), 32->32", *single((1, t, 32), lambda: layers.Conv2D(32, 1))
+    yield "DEPTHWISE_CONV_2D 1x7, 32", *single(
+        (1, t, 32), lambda: layers.DepthwiseConv2D((1, 7), padding="same"))
+    yield "FULLY_CONNECTED 256->64", *single((256,), lambda: layers.Dense(64))
+    yield "AVERAGE_POOL_2D 1x2, 32", *single((1, t, 32), lambda: layers.AveragePooling2D((1, 2)))
+    yield "MAX_POOL_2D 1x2, 32", *single((1, t, 32), lambda: layers.MaxPooling2D((1, 2)))
+    yield "MEAN (global avg), 32", *single((1, t, 32), lambda: layers.GlobalAveragePooling2D())
+
+
+def zoo_input_shape(name: str, window: int) -> tuple[int, int, int]:
+    """hrv_featnet reads a fixed feature vector; every other zoo model reads the signal."""
+    if name == "hrv_featnet":
+        from tpw_tf.models.hrv_featnet import NUM_FEATURES
+        return (1, NUM_FEATURES, 1)
+    return (1, window, 1)
 
 
 def zoo_models(window: int, selected: list[str]):
     for name in selected:
-        model = build_model(name, (1, window, 1), 5)
-        yield name, bake(model), (1, window, 1)
+        shape = zoo_input_shape(name, window)
+        yield name, (lambda name=name, shape=shape: bake(build_model(name, shape, 5))), shape
 
 
 def _fmt(value, spec=",d"):
@@ -156,7 +184,7 @@ def print_table(title: str, rows: list[Row]) -> None:
               f"{_fmt(r.flash)} | {_fmt(r.runtime_code)} | {_fmt(r.model_bytes)} | {arena} | {_fmt(r.sram)} |")
     for r in rows:
         if r.error:
-            print(f"\n{r.name}: not run on the target: {r.error}")
+            print(f"\n{r.name}: {r.error}")
 
 
 def main(argv=None) -> int:

@@ -41,7 +41,7 @@ MACHINE = "b-l475e-iot01a"
 CROSS = "arm-none-eabi-"
 DEFAULT_TIMEOUT_S = 600.0
 
-# QEMU's exit status is the harness's run status (semihosting SYS_EXIT_EXTENDED).
+# One harness line: "TPW <KIND> <rest>" (micro/firmware/stm32l4/README.md).
 _LINE = re.compile(r"^TPW (?P<kind>[A-Z_]+) ?(?P<rest>.*)$")
 
 
@@ -58,7 +58,8 @@ def _run_tool(cmd: list[str], what: str, timeout: float | None = None) -> str:
     if proc.returncode != 0:
         lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
         # The first compiler/linker error says more than make's closing "Error 1".
-        causes = [line for line in lines if re.search(r"error|undefined reference", line, re.I)
+        causes = [line for line in lines
+                  if re.search(r"error|undefined reference|overflowed", line, re.I)
                   and not line.startswith(("make", "collect2"))]
         raise ExportError(f"{what} failed (exit {proc.returncode}): {(causes or lines[-1:])[0]}")
     return proc.stdout
@@ -151,7 +152,8 @@ def qemu_command(elf: Path, plugin: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class SimRun:
-    """One simulator run: the console lines in order and QEMU's exit status."""
+    """One simulator run: the console lines in order and QEMU's exit status, which is
+    the harness's run status (semihosting SYS_EXIT_EXTENDED)."""
 
     lines: list[str]
     exit_code: int

@@ -60,3 +60,9 @@ def test_cli_rejects_float_inputs_without_writing(cases, tmp_path, capsys):
     assert sim.main([str(model), "--inputs", str(inputs), "--json", str(out)]) == 1
     assert capsys.readouterr().err.strip() == "error: inputs: expected int8 values, got dtype float32"
     assert not out.exists()
+
+
+def test_model_larger_than_flash_is_a_link_error_naming_the_overflow():
+    too_big = bytes(1024 * 1024 + 1)  # the model array alone exceeds the 1 MiB flash
+    with pytest.raises(ExportError, match=r"make firmware failed .*region `FLASH' overflowed by \d+ bytes"):
+        sim.build_firmware(too_big, np.zeros((1, 4), np.int8))
