@@ -112,7 +112,11 @@ def hrv_features(data, sample_rate: float | None = None, peaks=None):
     Args:
         data: a :class:`Dataset` (every split converted, detector peaks), a
             :class:`Split`, or an array ``(N, 1, T, C)`` of ECG windows (channel 0
-            is used; physical mV or standardised, GQRS adapts to either).
+            is used). GQRS thresholds are in mV; z-scored windows, whose QRS
+            peaks stand several units high, are detected too. Detection inside
+            short windows misses beats in GQRS's first second of learning: the
+            loaders' ``features="hrv"`` (reference beats, or detection over the
+            whole record) are more faithful than detection window by window.
         sample_rate: samples per second of ``T``; required unless ``data`` is a Dataset.
         peaks: for a Split or array, optional reference R-peaks, one int array
             of offsets within each window (skips the detector).
