@@ -7,8 +7,8 @@ or nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -39,21 +39,32 @@ def output_paths(out: Path) -> dict[str, Path]:
         raise TpwError(f"--out must name a .tflite file, got {out}")
     if not out.parent.is_dir():
         raise TpwError(f"--out {out}: folder {out.parent} does not exist")
-    if not os.access(out.parent, os.W_OK):
-        raise TpwError(f"--out {out}: folder {out.parent} is not writable")
+    try:  # probe now rather than fail after training; access() says yes to root everywhere
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as error:
+        raise TpwError(f"--out {out}: folder {out.parent} is not writable ({error.strerror})") from error
     stem = out.with_suffix("")
     return {"tflite": out, "ledger": Path(f"{stem}.ledger.json"), "keras": Path(f"{stem}.keras"),
             "cc": Path(f"{stem}.cc")}
 
 
 def _quiet_tensorflow():
-    """Import TensorFlow with its native start-up chatter on fd 2 discarded."""
+    """Import TensorFlow with its native start-up chatter on fd 2 discarded.
+
+    TensorFlow's C++ log (CUDA probing on a machine without a GPU, oneDNN
+    notices) would bury the one-line errors this command promises; failures
+    still surface as Python exceptions.
+    """
     from tpw_export.native_io import captured_fd
+
 
     warnings.filterwarnings("ignore", module=r"tensorflow\.lite\..*")
     warnings.filterwarnings("ignore", message=r".*Statistics for quantized inputs.*")
     with captured_fd(2):
-        import tensorflow  # noqa: F401
+        import tensorflow as tf
+
+        tf.zeros(1) + 1  # the first op probes for devices (and logs a failed CUDA init)
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,100 @@
+"""tpw-export end to end, as a user runs it, on the built-in synthetic dataset."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tpw_export.convert import operators
+from tpw_export.tflm import quantize_inputs, run_tflite, run_tflm
+from tpw_tf.data import load
+
+
+def tpw_export(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tpw_export.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("first") / "m.tflite"
+    result = tpw_export("--dataset", "synthetic", "--out", out, "--epochs", 1, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_writes_the_four_files(first_run):
+    out, result = first_run
+    names = sorted(p.name for p in out.parent.iterdir())
+    assert names == ["m.cc", "m.keras", "m.ledger.json", "m.tflite"]
+    assert "| baked |" in result.stdout and "parity on 360 windows" in result.stdout
+
+
+def test_c_array_is_what_xxd_prints(first_run):
+    out, _ = first_run
+    if shutil.which("xxd") is None:
+        pytest.skip("xxd is not installed (the test command installs it)")
+    xxd = subprocess.run(["xxd", "-i", out.name], cwd=out.parent, capture_output=True, check=True)
+    assert out.with_suffix(".cc").read_bytes() == xxd.stdout
+
+
+def test_flatbuffer_is_int8_and_tflm_matches_tflite(first_run):
+    out, _ = first_run
+    flatbuffer = out.read_bytes()
+    assert all(op["op_name"] in {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX"}
+               for op in operators(flatbuffer))
+    x = quantize_inputs(flatbuffer, load("synthetic").splits["test"].x[:64])
+    np.testing.assert_array_equal(run_tflm(flatbuffer, x), run_tflite(flatbuffer, x))
+
+
+def test_ledger_json(first_run):
+    out, _ = first_run
+    ledger = json.loads(out.with_name("m.ledger.json").read_text())
+    assert {"model", "components", "schedules", "flatbuffer_bytes", "arena_bytes", "firmware"} <= set(ledger)
+    assert ledger["flatbuffer_bytes"] == out.stat().st_size
+    assert ledger["parity"]["mismatched_windows"] == 0
+
+
+def test_same_seed_gives_the_same_bytes(first_run, tmp_path):
+    out, _ = first_run
+    again = tmp_path / "again.tflite"
+    assert tpw_export("--dataset", "synthetic", "--out", again, "--epochs", 1, "--quiet").returncode == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_checkpoint_exports_the_same_model(first_run, tmp_path):
+    out, _ = first_run
+    again = tmp_path / "from_checkpoint.tflite"
+    result = tpw_export("--dataset", "synthetic", "--out", again, "--checkpoint", out.with_suffix(".keras"),
+                        "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert again.read_bytes() == out.read_bytes()
+
+
+def _corrupt_checkpoint(tmp_path):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    return path
+
+
+@pytest.mark.parametrize("case, args, message", [
+    ("unknown dataset", ["--dataset", "nope"], "unknown dataset 'nope'"),
+    ("missing folder", ["--dataset", "synthetic", "--out", "{tmp}/no/such/m.tflite"], "does not exist"),
+    ("unwritable folder", ["--dataset", "synthetic", "--out", "/proc/m.tflite"], "not writable"),
+    ("not a .tflite", ["--dataset", "synthetic", "--out", "{tmp}/m.bin"], "must name a .tflite"),
+    ("corrupt checkpoint", ["--dataset", "synthetic", "--checkpoint", "{checkpoint}"], "cannot load it"),
+    ("missing checkpoint", ["--dataset", "synthetic", "--checkpoint", "{tmp}/none.keras"], "no such file"),
+])
+def test_bad_input_is_one_line_and_leaves_nothing(case, args, message, tmp_path):
+    checkpoint = _corrupt_checkpoint(tmp_path)
+    before = set(tmp_path.iterdir())
+    args = [a.format(tmp=tmp_path, checkpoint=checkpoint) for a in args]
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "m.tflite")]
+    result = tpw_export(*args, "--quiet")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert set(tmp_path.iterdir()) == before
