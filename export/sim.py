@@ -307,6 +307,44 @@ def summarize_run(run: SimRun, *, expected_inputs: int, elf: Path) -> dict:
     }
 
 
+def firmware_report(flatbuffer: bytes, dataset, *, windows: int = 4,
+                    timeout: float = DEFAULT_TIMEOUT_S) -> dict:
+    """The ledger's ``firmware`` slot for an exported model (what ``tpw-export --firmware`` writes).
+
+    Runs the first ``windows`` test windows of ``dataset`` (train windows if the test
+    split is empty) through the firmware on QEMU and through TFLM on the host.
+
+    Args:
+        flatbuffer: the exported INT8 ``.tflite``.
+        dataset: a ``tpw_tf.data.Dataset`` whose windows are ``(N, 1, T, C)`` float32.
+        windows: how many windows to run.
+
+    Returns:
+        ``section_sizes`` (text, rodata, data, bss, stack, arena, model_array,
+        runtime_code, flash, sram) plus ``instructions_per_inference``,
+        ``boot_instructions``, ``arena_used_bytes`` and ``windows``.
+
+    Raises:
+        ExportError: the firmware fails, or any output differs from TFLM's.
+    """
+    from tpw_export.tflm import quantize_inputs, run_tflm
+
+    split = dataset.splits["test"] if len(dataset.splits["test"]) else dataset.splits["train"]
+    x = quantize_inputs(flatbuffer, split.x[:windows])
+    result = run_firmware(flatbuffer, x, timeout=timeout)
+    expected = run_tflm(flatbuffer, x).reshape(len(x), -1)
+    mismatched = [i for i, out in enumerate(result["outputs"]) if out != expected[i].tolist()]
+    if mismatched:
+        i = mismatched[0]
+        raise ExportError(f"firmware: outputs differ from TFLM's on {len(mismatched)} of {len(x)} "
+                          f"windows, first window {i}: {result['outputs'][i]} != {expected[i].tolist()}")
+    return {**result["firmware"],
+            "instructions_per_inference": result["instructions_per_inference"],
+            "boot_instructions": result["boot_instructions"],
+            "arena_used_bytes": result["arena_used_bytes"],
+            "windows": len(x)}
+
+
 def _write_json_atomic(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
