@@ -1,7 +1,6 @@
 """bake() returns a plain separable CNN equal to the packed generator model."""
 import numpy as np
 import pytest
-import tf_keras as keras
 
 from tpw_export.bake import PACKING_BITS, bake, pack
 from tpw_tf.errors import ExportError

@@ -146,7 +146,7 @@ def test_vae_kl_gradient_reaches_the_logvar_branch():
 
 
 def test_vae_keras_file_reload_gives_identical_outputs_and_keeps_the_kl_term(tmp_path):
-    from tpw_tf.models.tiny_vae_head import LatentSample
+    from tpw_tf.layers import LatentSample
 
     model = tiny("tiny_vae_head", kl_weight=0.25)
     layer = model.get_layer("latent_sample")
