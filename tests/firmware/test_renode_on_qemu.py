@@ -51,7 +51,9 @@ def test_load_elf_before_mach_create_fails(keywords):
 
 
 def test_default_assignment_keeps_an_existing_value(keywords):
-    keywords.execute_command('$name="first"')
-    keywords.execute_command('$name?="second"')
-    keywords.execute_command("mach create $name")
-    assert keywords._machine == "first"
+    keywords.execute_command(f"$elf=@{RESC}")
+    keywords.execute_command("$elf?=@no/such/file.elf")
+    keywords.execute_command("mach create")
+    keywords.execute_command("sysbus LoadELF $elf")  # fails if $elf were the missing file
+    with pytest.raises(AssertionError, match=r"no file no/such/file.elf"):
+        keywords.execute_command("sysbus LoadELF @no/such/file.elf")

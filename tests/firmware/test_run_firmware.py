@@ -40,12 +40,18 @@ def test_inputs_of_the_wrong_size_are_status_2(cases):
         sim.run_firmware(case.model_bytes, short)
 
 
+def _cli_args(case, inputs, folder):
+    """tpw-sim arguments for ``case``'s model with ``inputs``; returns (argv, json path)."""
+    model, inputs_path, out = folder / "m.tflite", folder / "in.npy", folder / "out.json"
+    model.write_bytes(case.model_bytes)
+    np.save(inputs_path, inputs)
+    return [str(model), "--inputs", str(inputs_path), "--json", str(out)], out
+
+
 def test_cli_writes_json(cases, tmp_path):
     case = cases.case("separable")
-    model, inputs, out = tmp_path / "m.tflite", tmp_path / "in.npy", tmp_path / "out.json"
-    model.write_bytes(case.model_bytes)
-    np.save(inputs, case.inputs)
-    assert sim.main([str(model), "--inputs", str(inputs), "--json", str(out)]) == 0
+    argv, out = _cli_args(case, case.inputs, tmp_path)
+    assert sim.main(argv) == 0
     result = json.loads(out.read_text())
     assert set(result) >= {"outputs", "instructions_per_inference", "boot_instructions", "firmware"}
     assert result["outputs"] == case.expected.reshape(len(case.inputs), -1).tolist()
@@ -54,10 +60,8 @@ def test_cli_writes_json(cases, tmp_path):
 
 def test_cli_rejects_float_inputs_without_writing(cases, tmp_path, capsys):
     case = cases.case("separable")
-    model, inputs, out = tmp_path / "m.tflite", tmp_path / "in.npy", tmp_path / "out.json"
-    model.write_bytes(case.model_bytes)
-    np.save(inputs, case.inputs.astype(np.float32))
-    assert sim.main([str(model), "--inputs", str(inputs), "--json", str(out)]) == 1
+    argv, out = _cli_args(case, case.inputs.astype(np.float32), tmp_path)
+    assert sim.main(argv) == 1
     assert capsys.readouterr().err.strip() == "error: inputs: expected int8 values, got dtype float32"
     assert not out.exists()
 
