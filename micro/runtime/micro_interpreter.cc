@@ -146,14 +146,14 @@ Status ParseTensor(const ModelView& model, int32_t index, Tensor* tensor) {
   fb::Table table;
   TPW_RETURN_IF_ERROR(model.tensors.TableAt(static_cast<uint32_t>(index), &table));
   int8_t type = 0;
-  bool is_variable = false;
+  uint8_t is_variable = 0;  // a bool field, read as a byte: any non-zero value is true
   TPW_RETURN_IF_ERROR(table.Scalar<int8_t>(kTensorType, 0, &type));
-  TPW_RETURN_IF_ERROR(table.Scalar<bool>(kTensorIsVariable, false, &is_variable));
+  TPW_RETURN_IF_ERROR(table.Scalar<uint8_t>(kTensorIsVariable, 0, &is_variable));
   tensor->type = static_cast<TensorType>(type);
   if (TensorTypeSize(tensor->type) == 0) {
     return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(" has type code ").Add(type);
   }
-  if (is_variable || table.Has(kTensorSparsity)) {
+  if (is_variable != 0 || table.Has(kTensorSparsity)) {
     return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(" is variable or sparse");
   }
   size_t elements = 0;

@@ -75,7 +75,6 @@ class MicroInterpreter {
   const int32_t* outputs_;   // subgraph output tensor indices (validated)
   size_t num_inputs_;
   size_t num_outputs_;
-  uint8_t* scratch_base_;    // start of the planned head; scratch offsets are relative to it
   size_t used_bytes_;
   bool ready_;
 };

@@ -6,6 +6,10 @@ case, named ``case_<iii>``) and converts it once; `run_tflm` is the oracle;
 """
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
@@ -27,7 +31,28 @@ def build_model(cases) -> keras.Model:
 
 
 def convert_cases(cases, seed: int, *, float_io: bool = False, samples: int = 24) -> bytes:
-    """One flatbuffer holding every case; int8 I/O unless ``float_io``."""
+    """One flatbuffer holding every case; int8 I/O unless ``float_io``.
+
+    Flatbuffers are cached in the runtime's build folder, keyed by the case
+    generator and this module's sources, the cases and TensorFlow's version,
+    so the sanitized rerun of the suite tests the very same models.
+    """
+    key = hashlib.sha256(repr((
+        [Path(__file__).read_text(), (Path(__file__).parent / "micro_op_cases.py").read_text()],
+        [(c.name, c.input_shapes, c.amplitudes, c.offsets) for c in cases],
+        seed, float_io, samples, tf.__version__)).encode()).hexdigest()[:24]
+    cached = micro_runtime.build_dir() / "parity_models" / f"{key}.tflite"
+    if cached.is_file():
+        return cached.read_bytes()
+    flatbuffer = _convert(cases, seed, float_io=float_io, samples=samples)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(flatbuffer)
+    os.replace(temporary, cached)
+    return flatbuffer
+
+
+def _convert(cases, seed: int, *, float_io: bool, samples: int) -> bytes:
     keras.utils.set_random_seed(seed)
     model = build_model(cases)
     rng = np.random.default_rng(seed)
