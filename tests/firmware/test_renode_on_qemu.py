@@ -1,15 +1,16 @@
 """The Renode keyword subset over QEMU: monitor commands and UART waits."""
+from pathlib import Path
+
 import pytest
 
 from renode_on_qemu import renode_on_qemu
 
+ROOT = Path(__file__).resolve().parents[2]
 RESC = "micro/sim/stm32l4.resc"
 
 
 @pytest.fixture
 def keywords(monkeypatch):
-    from conftest import ROOT
-
     monkeypatch.chdir(ROOT)  # .resc paths are relative to the repository root, as in Renode
     library = renode_on_qemu()
     yield library
