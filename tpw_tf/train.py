@@ -45,6 +45,8 @@ class Recipe:
     """
 
     learning_rate: float = 2e-3
+    # Cosine decay of the learning rate to zero over the run (else constant).
+    cosine_decay: bool = False
     weight_decay: float = 1e-4
     clip_norm: float = 1.0
     ema_decay: float = 0.99
@@ -122,10 +124,18 @@ class TrainStep:
 
     ``view`` maps an input batch to ``[probs, (pooled features), (latents of
     generated layers...)]``, so one forward pass gives every term its input.
+
+    Args:
+        model: the student; ``(B, 1, T, C)`` -> softmax ``(B, K)``.
+        recipe: loss weights and optimizer settings.
+        teacher: model with a ``gap`` layer, or None (then KD and feature
+            matching are not computed).
+        weights: ``(K,)`` per-class loss weights.
+        total_steps: optimizer steps of the run (the length of the cosine decay).
     """
 
     def __init__(self, model: keras.Model, recipe: Recipe, teacher: keras.Model | None,
-                 weights: np.ndarray):
+                 weights: np.ndarray, total_steps: int = 1):
         self.model, self.recipe = model, recipe
         self.class_weights = tf.constant(weights)
         outputs = [model.output]
@@ -146,7 +156,9 @@ class TrainStep:
             raise TpwError(f"l1_weight={recipe.l1_weight} but no weight of model '{model.name}' "
                            f"matches l1_patterns={list(recipe.l1_patterns)}")
 
-        self.optimizer = keras.optimizers.AdamW(learning_rate=recipe.learning_rate,
+        rate = (keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=total_steps)
+                if recipe.cosine_decay else recipe.learning_rate)
+        self.optimizer = keras.optimizers.AdamW(learning_rate=rate,
                                                 weight_decay=recipe.weight_decay)
         # Decay the kernels only: biases, BatchNorm scales and codes have no scale to shrink.
         self.optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "code"])
@@ -288,11 +300,13 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
     seed_everything(seed)
     weights = (class_weights(split.y, dataset.num_classes) if r.class_balance
                else np.ones(dataset.num_classes, np.float32))
-    step = TrainStep(model, r, teacher if r.needs_teacher else None, weights)
+    n = len(split)
+    steps_per_epoch = n // batch_size if n > batch_size else 1
+    step = TrainStep(model, r, teacher if r.needs_teacher else None, weights,
+                     total_steps=epochs * steps_per_epoch)
     val = dataset.splits["val"]
 
     rng = np.random.default_rng(seed)
-    n = len(split)
     # A fixed shuffled subset, so recalibration sees every class and subject.
     calibration = split.x[rng.permutation(n)[:batch_size * r.bn_batches]]
 
@@ -300,7 +314,6 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
         step.swap_ema()
         step.recalibrate_batchnorm(calibration, batch_size=batch_size)
 
-    steps_per_epoch = n // batch_size if n > batch_size else 1
     bar = tqdm(total=epochs * steps_per_epoch, file=sys.stderr, disable=not progress, unit="step",
                dynamic_ncols=True)
     try:

@@ -123,3 +123,14 @@ def test_distillation_without_a_teacher_uses_the_cached_one(small, tmp_path, mon
     assert list(path.parent.iterdir()) == [path]  # loaded, not trained again
     alone = train(tiny_hypertinypw(small), small, **{**options, "kd_alpha": 0.0, "feature_weight": 0.0})
     assert not all(np.array_equal(a, b) for a, b in zip(_weights(from_cache), _weights(alone)))
+
+
+def test_cosine_decay_spans_the_run(small):
+    model = tiny_cnn(small)
+    step = TrainStep(model, Recipe.from_options(learning_rate=0.01, cosine_decay=True), None,
+                     np.ones(3, np.float32), total_steps=4)
+    rates = []
+    for _ in range(4):
+        step.apply([tf.zeros_like(v) for v in model.trainable_variables])
+        rates.append(float(step.optimizer.learning_rate))  # the rate that update used
+    np.testing.assert_allclose(rates, [0.01 * 0.5 * (1 + np.cos(np.pi * k / 4)) for k in range(4)], rtol=1e-5)
