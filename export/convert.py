@@ -36,7 +36,7 @@ def convert(model, representative_data: np.ndarray, *, calibration_windows: int 
         calibration_windows: how many windows calibrate the activation ranges.
 
     Returns:
-        The ``.tflite`` bytes.
+        The ``.tflite`` bytes, without tensor names.
 
     Raises:
         ExportError: no calibration data, a conversion failure, or a float / custom op left.
@@ -63,9 +63,20 @@ def convert(model, representative_data: np.ndarray, *, calibration_windows: int 
     except Exception as error:  # the converter raises many types; report one line
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ExportError(f"convert: the TFLite converter failed: {first_line}") from error
+    flatbuffer = strip_names(flatbuffer)
     check_integer_only(flatbuffer)
     check_softmax_range(flatbuffer)
     return flatbuffer
+
+
+def strip_names(flatbuffer: bytes) -> bytes:
+    """Drop tensor and subgraph names and the signature: TFLM reads none of
+    them, and the converter's fused names were about 15% of a small model."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    flatbuffer_utils.strip_strings(model)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def operators(flatbuffer: bytes) -> list[dict]:
