@@ -102,10 +102,12 @@ def main(argv=None) -> int:
         return 130
     print(format_table(result.ledger))
     p = result.parity
-    print(f"\nparity on {p['windows']} windows: TFLM == tf.lite reference kernels on "
+    print(f"\nparity on {p['windows']} {p['split']} windows: TFLM == tf.lite reference kernels on "
           f"{p['windows'] - p['mismatched_windows']}, == tf.lite optimized kernels on "
           f"{p['windows'] - p['optimized_mismatched_windows']}; INT8 class == float class on "
           f"{p['argmax_agreement']:.1%}")
+    print(f"{p['split']} argmax accuracy / macro-F1: INT8 {p['int8_accuracy']:.3f} / {p['int8_macro_f1']:.3f}, "
+          f"float {p['float_accuracy']:.3f} / {p['float_macro_f1']:.3f}")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 

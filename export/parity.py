@@ -4,10 +4,15 @@ from __future__ import annotations
 import numpy as np
 
 from tpw_export.tflm import first_divergent_op, quantize_inputs, run_tflite, run_tflm
+from tpw_tf import metrics
 
 
-def check_parity(flatbuffer: bytes, float_model, x: np.ndarray) -> dict:
+def check_parity(flatbuffer: bytes, float_model, x: np.ndarray, y: np.ndarray | None = None) -> dict:
     """Run float windows ``x`` through TFLM and both tf.lite resolvers and compare.
+
+    With labels ``y``, also the argmax accuracy and macro-F1 of the INT8 model
+    (as TFLM runs it) and of the float model; the thresholded evaluation
+    protocol is ``tpw-eval``'s.
 
     Returns:
         ``windows``; ``mismatched_windows`` (against tf.lite's reference
@@ -28,8 +33,15 @@ def check_parity(flatbuffer: bytes, float_model, x: np.ndarray) -> dict:
         divergence = op and dict(zip(("op", "name", "difference"), op))
     float_classes = np.concatenate([float_model(x[i:i + 256], training=False).numpy().argmax(axis=1)
                                     for i in range(0, len(x), 256)]) if len(x) else np.zeros(0, int)
-    return {"windows": int(len(x)),
-            "mismatched_windows": int(mismatched["reference"].sum()),
-            "optimized_mismatched_windows": int(mismatched["optimized"].sum()),
-            "first_divergence": divergence,
-            "argmax_agreement": float(np.mean(micro.argmax(axis=1) == float_classes)) if len(x) else None}
+    int8_classes = micro.argmax(axis=1)
+    report = {"windows": int(len(x)),
+              "mismatched_windows": int(mismatched["reference"].sum()),
+              "optimized_mismatched_windows": int(mismatched["optimized"].sum()),
+              "first_divergence": divergence,
+              "argmax_agreement": float(np.mean(int8_classes == float_classes)) if len(x) else None}
+    if y is not None and len(x):
+        classes = micro.shape[1]
+        for name, predicted in (("int8", int8_classes), ("float", float_classes)):
+            report[f"{name}_accuracy"] = metrics.accuracy(y, predicted)
+            report[f"{name}_macro_f1"] = metrics.macro_f1(y, predicted, classes)
+    return report

@@ -66,8 +66,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
     baked = bake(model, bits=bits)
     flatbuffer = convert(baked, calibration_windows(train_split, seed))
-    check_split = ds.splits["test"] if len(ds.splits["test"]) else train_split
-    parity = check_parity(flatbuffer, baked, check_split.x)
+    check_name = "test" if len(ds.splits["test"]) else "train"
+    check_split = ds.splits[check_name]
+    parity = {"split": check_name, **check_parity(flatbuffer, baked, check_split.x, check_split.y)}
     if parity["mismatched_windows"]:
         where = parity["first_divergence"]
         raise ExportError(f"parity: TFLM and tf.lite's reference kernels disagree on "

@@ -29,7 +29,7 @@ def test_writes_the_four_files(first_run):
     out, result = first_run
     names = sorted(p.name for p in out.parent.iterdir())
     assert names == ["m.cc", "m.keras", "m.ledger.json", "m.tflite"]
-    assert "| baked |" in result.stdout and "parity on 360 windows" in result.stdout
+    assert "| baked |" in result.stdout and "parity on 360 test windows" in result.stdout
 
 
 def test_c_array_is_what_xxd_prints(first_run):
