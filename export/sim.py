@@ -78,10 +78,16 @@ def build_plugin() -> Path:
     return build_dir() / "sim" / "libtpw_insn_count.so"
 
 
-def build_calibration() -> Path:
-    """Build (if stale) the calibration harness ELF (see ``calibrate.c``)."""
-    _make("calibrate")
-    return build_dir() / "calibrate" / "calibrate.elf"
+TEST_HARNESSES = ("calibrate", "fault")
+
+
+def build_test_harness(name: str) -> Path:
+    """Build (if stale) a model-free harness ELF: ``calibrate`` (loops of known length,
+    see ``calibrate.c``) or ``fault`` (an undefined instruction, see ``fault.c``)."""
+    if name not in TEST_HARNESSES:
+        raise ExportError(f"unknown test harness '{name}': choose one of {', '.join(TEST_HARNESSES)}")
+    _make(name)
+    return build_dir() / "harness" / f"{name}.elf"
 
 
 def build_firmware(model_bytes: bytes, inputs_int8: np.ndarray) -> Path:

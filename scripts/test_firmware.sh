@@ -39,7 +39,7 @@ fi
 # objects, the plugin and per-model firmware are reused by make.
 BUILD="${TPW_MICRO_BUILD:-micro/build}"
 rm -rf "$BUILD/cases"
-make -s -C micro plugin calibrate BUILD="$(realpath -m "$BUILD")"
+make -s -C micro plugin calibrate fault BUILD="$(realpath -m "$BUILD")"
 
 robot --outputdir "$BUILD/robot" micro/robot
 python -m pytest -q tests/firmware

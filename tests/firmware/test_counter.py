@@ -1,4 +1,5 @@
-"""The instruction counter: exact on code of known length, independent of -icount."""
+"""The instruction counter (exact on code of known length, independent of -icount) and
+the fault path of the startup code."""
 import subprocess
 
 from tpw_export import sim
@@ -16,7 +17,7 @@ def _spins_and_counts(lines):
 
 
 def test_loop_of_known_length_counts_two_instructions_per_iteration():
-    elf = sim.build_calibration()
+    elf = sim.build_test_harness("calibrate")
     code, lines = _calibration_run(sim.qemu_command(elf, sim.build_plugin()))
     assert code == 0 and lines[-1] == "TPW STATUS 0 ok"
     spins, counts = _spins_and_counts(lines)
@@ -28,7 +29,7 @@ def test_loop_of_known_length_counts_two_instructions_per_iteration():
 
 
 def test_counts_do_not_depend_on_icount():
-    elf = sim.build_calibration()
+    elf = sim.build_test_harness("calibrate")
     with_icount = sim.qemu_command(elf, sim.build_plugin())
     i = with_icount.index("-icount")
     without_icount = with_icount[:i] + with_icount[i + 2:]
@@ -41,10 +42,18 @@ def test_counts_do_not_depend_on_icount():
 
 
 def test_plugin_refuses_missing_marker_address():
-    elf = sim.build_calibration()
+    elf = sim.build_test_harness("calibrate")
     command = sim.qemu_command(elf, sim.build_plugin())
     i = command.index("-plugin")
     command[i + 1] = f"{sim.build_plugin()},begin=0x8000000"
     proc = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "need distinct begin=0x... and end=0x..." in proc.stderr
+
+
+def test_fault_ends_the_run_with_status_4():
+    elf = sim.build_test_harness("fault")
+    run = sim.run_elf(elf, timeout=60)
+    assert run.exit_code == 4
+    assert run.lines[-1] == "TPW STATUS 4 fault exception"
+    assert sim.parse_lines(run.lines)["instructions"] == {}  # the region never closed

@@ -20,7 +20,7 @@ def keywords(monkeypatch):
 def test_resc_loads_the_elf_given_in_a_variable(keywords):
     from tpw_export import sim
 
-    elf = sim.build_calibration()
+    elf = sim.build_test_harness("calibrate")
     keywords.execute_command(f"$elf=@{elf}")
     keywords.execute_command(f"include @{RESC}")
     keywords.create_terminal_tester("sysbus.usart1", timeout=60)
@@ -33,7 +33,7 @@ def test_resc_loads_the_elf_given_in_a_variable(keywords):
 def test_a_line_that_never_comes_fails_when_qemu_exits(keywords):
     from tpw_export import sim
 
-    keywords.execute_command(f"$elf=@{sim.build_calibration()}")
+    keywords.execute_command(f"$elf=@{sim.build_test_harness('calibrate')}")
     keywords.execute_command(f"include @{RESC}")
     keywords.create_terminal_tester("sysbus.usart1", timeout=60)
     keywords.start_emulation()
