@@ -191,6 +191,11 @@ def format_table(ledger: dict) -> str:
                   f"TFLM arena {ledger['arena_bytes']:,} B",
               f"generated / ternary layers: {g['count']}, INT8 kernels {g['int8_kernel_bytes']:,} B, "
               f"packed instead: {g['packed_bytes']:,} B"]
+    firmware = ledger.get("firmware")
+    if firmware:
+        lines.append(f"firmware (STM32L475, QEMU): flash {firmware['flash']:,} B (runtime code "
+                     f"{firmware['runtime_code']:,} B, model {firmware['model_array']:,} B), SRAM {firmware['sram']:,} B, "
+                     f"{max(firmware['instructions_per_inference']):,} instructions per inference")
     return "\n".join(lines)
 
 
