@@ -50,32 +50,36 @@ def _activation(rng):
     return [None, "relu", "relu6"][int(rng.integers(0, 3))]
 
 
-def conv(rng):
+def _conv_geometry(rng) -> dict:
+    """Random input shape, window, strides/dilation, padding and activation of a convolution."""
     h, w, c = _spatial(rng)
     padding = str(rng.choice(["same", "valid"]))
     strides, dilation = _strides_dilation(rng)
-    kernel = _window(rng, h, w, padding, dilation)
-    filters, act, bias = int(rng.integers(1, 7)), _activation(rng), bool(rng.random() < 0.7)
-    std = float(rng.uniform(0.1, 1.5))
-    name = f"conv {h}x{w}x{c} k{kernel} s{strides} d{dilation} {padding} f{filters} {act} bias={bias}"
-    return Case(name, [(h, w, c)], lambda x: layers.Conv2D(
-        filters, kernel, strides=strides, dilation_rate=dilation, padding=padding, activation=act,
-        use_bias=bias, kernel_initializer=keras.initializers.RandomNormal(0, std),
+    return dict(shape=(h, w, c), padding=padding, strides=strides, dilation=dilation,
+                kernel=_window(rng, h, w, padding, dilation), act=_activation(rng),
+                bias=bool(rng.random() < 0.7), std=float(rng.uniform(0.1, 1.5)))
+
+
+def _describe(kind: str, g: dict, extra: str) -> str:
+    return (f"{kind} {'x'.join(map(str, g['shape']))} k{g['kernel']} s{g['strides']} d{g['dilation']} "
+            f"{g['padding']} {extra} {g['act']} bias={g['bias']}")
+
+
+def conv(rng):
+    g, filters = _conv_geometry(rng), int(rng.integers(1, 7))
+    return Case(_describe("conv", g, f"f{filters}"), [g["shape"]], lambda x: layers.Conv2D(
+        filters, g["kernel"], strides=g["strides"], dilation_rate=g["dilation"], padding=g["padding"],
+        activation=g["act"], use_bias=g["bias"], kernel_initializer=keras.initializers.RandomNormal(0, g["std"]),
         bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]))
 
 
 def depthwise(rng):
-    h, w, c = _spatial(rng)
-    padding = str(rng.choice(["same", "valid"]))
-    strides, dilation = _strides_dilation(rng)
-    kernel = _window(rng, h, w, padding, dilation)
-    multiplier, act, bias = int(rng.integers(1, 4)), _activation(rng), bool(rng.random() < 0.7)
-    std = float(rng.uniform(0.1, 1.5))
-    name = f"depthwise {h}x{w}x{c} k{kernel} s{strides} d{dilation} {padding} m{multiplier} {act} bias={bias}"
-    return Case(name, [(h, w, c)], lambda x: layers.DepthwiseConv2D(
-        kernel, strides=strides, dilation_rate=dilation, padding=padding, depth_multiplier=multiplier,
-        activation=act, use_bias=bias, bias_initializer=keras.initializers.RandomNormal(0, 0.5),
-        depthwise_initializer=keras.initializers.RandomNormal(0, std))(x[0]))
+    g, multiplier = _conv_geometry(rng), int(rng.integers(1, 4))
+    return Case(_describe("depthwise", g, f"m{multiplier}"), [g["shape"]], lambda x: layers.DepthwiseConv2D(
+        g["kernel"], strides=g["strides"], dilation_rate=g["dilation"], padding=g["padding"],
+        depth_multiplier=multiplier, activation=g["act"], use_bias=g["bias"],
+        depthwise_initializer=keras.initializers.RandomNormal(0, g["std"]),
+        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]))
 
 
 def dense(rng):

@@ -17,13 +17,10 @@ struct FullyConnectedData {
 };
 
 Status Prepare(NodeContext& node) {
-  TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
+  TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 0));
   const Tensor* input = node.input(kInput);
   const Tensor* filter = node.input(kFilter);
   const Tensor* output = node.output(0);
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
-  TPW_RETURN_IF_ERROR(node.ExpectType(filter, TensorType::kInt8, "filter"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
   TPW_RETURN_IF_ERROR(ExpectRank(node, filter, 2, "filter"));
   const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
   TPW_RETURN_IF_ERROR(ExpectBias(node, kBias, units));

@@ -29,6 +29,24 @@ Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const 
   return Status::Ok();
 }
 
+Status ExpectUnaryInt8(const NodeContext& node) {
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
+  return ExpectSameShape(node, node.input(0), node.output(0));
+}
+
+Status ExpectWeightedInt8(const NodeContext& node, int32_t rank) {
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
+  TPW_RETURN_IF_ERROR(node.ExpectType(node.input(1), TensorType::kInt8, "filter"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
+  if (rank == 0) return Status::Ok();
+  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(0), rank, "input"));
+  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(1), rank, "filter"));
+  return ExpectRank(node, node.output(0), rank, "output");
+}
+
 Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what) {
   TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt32, what));
   if (!tensor->is_constant) return node.Error(StatusCode::kUnsupported).Add(what).Add(" must be constant");

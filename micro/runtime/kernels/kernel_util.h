@@ -30,6 +30,11 @@ Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, c
 Status ExpectSameShape(const NodeContext& node, const Tensor* a, const Tensor* b);
 // Error unless the tensor is int8 with a positive, finite per-tensor scale.
 Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what);
+// Error unless the node has 1 input and 1 output, both quantized int8 of one shape.
+Status ExpectUnaryInt8(const NodeContext& node);
+// Error unless inputs (data, filter[, bias]) and the output of a weighted op are
+// quantized int8 / int8 / int8; with rank > 0, data, filter and output have that rank.
+Status ExpectWeightedInt8(const NodeContext& node, int32_t rank);
 // Error unless `tensor` is a constant int32 tensor with `count` elements.
 Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what);
 

@@ -19,12 +19,9 @@ struct LogisticData {
 };
 
 Status Prepare(NodeContext& node) {
-  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
   const Tensor* input = node.input(0);
   const Tensor* output = node.output(0);
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
-  TPW_RETURN_IF_ERROR(ExpectSameShape(node, input, output));
   if (output->params.zero_point != -128) {
     return node.Error(StatusCode::kUnsupported).Add("output zero point must be -128");
   }

@@ -12,12 +12,9 @@ struct ReluData {
 };
 
 Status Prepare(NodeContext& node) {
-  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
   const Tensor* input = node.input(0);
   const Tensor* output = node.output(0);
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
-  TPW_RETURN_IF_ERROR(ExpectSameShape(node, input, output));
   ReluData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   const double real = static_cast<double>(input->params.scale) / static_cast<double>(output->params.scale);

@@ -13,11 +13,8 @@ struct Relu6Data {
 };
 
 Status Prepare(NodeContext& node) {
-  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
   const Tensor* input = node.input(0);
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
-  TPW_RETURN_IF_ERROR(ExpectSameShape(node, input, node.output(0)));
   Relu6Data* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   data->zero = static_cast<int8_t>(input->params.zero_point);

@@ -19,12 +19,9 @@ struct SoftmaxData {
 };
 
 Status Prepare(NodeContext& node) {
-  TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
+  TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
   const Tensor* input = node.input(0);
   const Tensor* output = node.output(0);
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
-  TPW_RETURN_IF_ERROR(ExpectSameShape(node, input, output));
   // Up to 2048 classes the sum of exponentials keeps the final shift within 31 bits.
   if (Rank(input) < 1 || Dim(input, Rank(input) - 1) > 2048) {
     return node.Error(StatusCode::kUnsupported).Add("last dimension must be 1..2048");
