@@ -1,4 +1,6 @@
 """The generator layers keep the Keras layer contract and compute Eq. 1-3."""
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -104,3 +106,16 @@ def test_gradients_reach_codes_generator_and_heads(head, x):
               if any(key in w.name for key in ("code", "generator", "head_", "scale"))]
     grads = tape.gradient(loss, wanted)
     assert wanted and all(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
+@pytest.mark.parametrize("config, message", [
+    (dict(head="dense"), "head must be one of full, factorized, shared_basis, got 'dense'"),
+    (dict(depth=1), "depth must be >= 2"),
+    (dict(d_z=0), "d_z must be an int >= 1, got 0"),
+    (dict(heads="full"), "unknown config keys ['heads']"),
+])
+def test_bad_model_config_is_named(config, message):
+    from tpw_tf.errors import TpwError
+
+    with pytest.raises(TpwError, match=re.escape(message)):
+        build_model("hypertinypw", SHAPE, 3, **config)
