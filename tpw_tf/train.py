@@ -44,7 +44,7 @@ class Recipe:
     + spectral_weight * Spectral + l1_weight * L1``.
     """
 
-    learning_rate: float = 2e-3
+    learning_rate: float = 1e-2  # best of 2e-3, 5e-3, 1e-2 on synthetic (10 epochs, INT8 macro-F1)
     # Cosine decay of the learning rate to zero over the run (else constant).
     cosine_decay: bool = False
     weight_decay: float = 1e-4
