@@ -48,7 +48,8 @@ class ModelInfo:
     outputs: tuple[TensorInfo, ...]
 
 
-def _sanitized() -> bool:
+def sanitized() -> bool:
+    """True when TPW_MICRO_SANITIZE asks for the ASan + UBSan build."""
     return os.environ.get("TPW_MICRO_SANITIZE", "") not in ("", "0")
 
 
@@ -59,7 +60,7 @@ def build_dir() -> Path:
 
 def runner_path(*, sanitize: bool | None = None) -> Path:
     """Build (if stale) and return the host driver; ``sanitize`` defaults to the env switch."""
-    sanitize = _sanitized() if sanitize is None else sanitize
+    sanitize = sanitized() if sanitize is None else sanitize
     target = build_dir() / ("tpw_micro_run_asan" if sanitize else "tpw_micro_run")
     if not (RUNTIME_DIR / "Makefile").is_file():
         raise ExportError(f"micro runtime sources not found in {RUNTIME_DIR}")
