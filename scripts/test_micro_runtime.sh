@@ -27,7 +27,7 @@ make -s -C micro/runtime fuzzer BUILD_DIR="$BUILD"
 python micro/runtime/fuzz/make_seed_corpus.py "$BUILD/fuzz_seeds"
 mkdir -p "$BUILD/fuzz_corpus"
 # Crash artifacts land in the build folder; a crash makes the fuzzer (and this script) fail.
-"$BUILD/model_fuzzer" -max_total_time="$FUZZ_SECONDS" -max_len=100000 -print_final_stats=1 \
+"$BUILD/model_fuzzer" -max_total_time="$FUZZ_SECONDS" -max_len=100000 -timeout=30 -print_final_stats=1 \
     -artifact_prefix="$BUILD/" "$BUILD/fuzz_corpus" "$BUILD/fuzz_seeds" 2>"$BUILD/fuzz.log" \
     || { tail -n 40 "$BUILD/fuzz.log"; exit 1; }
 grep -E "^stat::number_of_executed_units|^Done" "$BUILD/fuzz.log"

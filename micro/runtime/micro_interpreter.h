@@ -15,7 +15,7 @@
 // Arena layout after AllocateTensors():
 //
 //   arena                                                          arena + size
-//   | planned activations + scratch (head) |  free  | persistent (tail)      |
+//   | planned activations (head)           |  free  | persistent (tail)      |
 //   ^ buffers of tensors with disjoint lifetimes overlap here   ^ Tensor records,
 //                                                                 nodes, kernel op data
 //

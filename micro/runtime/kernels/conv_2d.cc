@@ -6,8 +6,8 @@
 namespace tpw {
 namespace {
 
-constexpr ConvOptionFields kFields = {OptionsType::kConv2D, /*padding=*/0, /*stride_w=*/1, /*stride_h=*/2,
-                                     /*activation=*/3, /*dilation_w=*/4, /*dilation_h=*/5};
+constexpr ConvTraits kTraits = {/*channel_dim=*/0, OptionsType::kConv2D, /*padding=*/0, /*stride_w=*/1,
+                                /*stride_h=*/2, /*activation=*/3, /*dilation_w=*/4, /*dilation_h=*/5};
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 4));
@@ -18,7 +18,7 @@ Status Prepare(NodeContext& node) {
   if (Dim(input, 3) % filter_depth != 0 || Dim(filter, 0) % (Dim(input, 3) / filter_depth) != 0) {
     return node.Error(StatusCode::kInvalidModel).Add("input and filter channels disagree");
   }
-  return PrepareConv(node, kFields, Dim(filter, 0));
+  return PrepareConv(node, kTraits);
 }
 
 Status Eval(NodeContext& node) {

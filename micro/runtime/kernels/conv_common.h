@@ -18,14 +18,16 @@ struct ConvParams {
   int32_t* shifts;
 };
 
-// Field numbers of the options table, which differ between the two ops.
-struct ConvOptionFields {
+// What differs between the two ops: the filter's channel dimension and the
+// field numbers of the options table.
+struct ConvTraits {
+  int32_t channel_dim;
   OptionsType type;
   int padding, stride_w, stride_h, activation, dilation_w, dilation_h;
 };
 
-// Allocates and fills the node's ConvParams; `channels` output channels.
-Status PrepareConv(NodeContext& node, const ConvOptionFields& fields, int32_t channels);
+// Allocates and fills the node's ConvParams.
+Status PrepareConv(NodeContext& node, const ConvTraits& traits);
 
 // Walks the output [N, OH, OW, C]; accumulate(b, in_y0, in_x0, oc) returns the
 // window's sum of weight * (input - zero_point) (as uint32: it wraps like TFLM's

@@ -6,8 +6,8 @@
 namespace tpw {
 namespace {
 
-constexpr ConvOptionFields kFields = {OptionsType::kDepthwiseConv2D, /*padding=*/0, /*stride_w=*/1,
-                                     /*stride_h=*/2, /*activation=*/4, /*dilation_w=*/5, /*dilation_h=*/6};
+constexpr ConvTraits kTraits = {/*channel_dim=*/3, OptionsType::kDepthwiseConv2D, /*padding=*/0, /*stride_w=*/1,
+                                /*stride_h=*/2, /*activation=*/4, /*dilation_w=*/5, /*dilation_h=*/6};
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 4));
@@ -15,7 +15,7 @@ Status Prepare(NodeContext& node) {
   if (Dim(filter, 0) != 1 || Dim(filter, 3) % Dim(node.input(kConvInput), 3) != 0) {
     return node.Error(StatusCode::kInvalidModel).Add("filter must be [1, KH, KW, Cin * multiplier]");
   }
-  return PrepareConv(node, kFields, Dim(filter, 3));
+  return PrepareConv(node, kTraits);
 }
 
 Status Eval(NodeContext& node) {

@@ -36,7 +36,7 @@ Status Prepare(NodeContext& node) {
   FullyConnectedData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &data->act_min, &data->act_max));
-  return PerChannelMultipliers(node, kFilter, units, &data->multipliers, &data->shifts);
+  return PerChannelMultipliers(node, kFilter, 0, units, &data->multipliers, &data->shifts);
 }
 
 Status Eval(NodeContext& node) {

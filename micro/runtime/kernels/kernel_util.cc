@@ -111,7 +111,7 @@ Status Multiplier(const NodeContext& node, double real, const char* what, int32_
   return node.Error(StatusCode::kUnsupported).Add(what).Add(" multiplier out of range");
 }
 
-Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channels,
+Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channel_dim, int32_t channels,
                              int32_t** multipliers, int32_t** shifts) {
   ChannelQuantization quantization;
   TPW_RETURN_IF_ERROR(node.InputQuantization(filter_slot, &quantization));
@@ -119,6 +119,10 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
   if (count != 1 && count != static_cast<uint32_t>(channels)) {
     return node.Error(StatusCode::kInvalidModel).Add("filter has ").Add(static_cast<int32_t>(count))
         .Add(" scales for ").Add(channels).Add(" channels");
+  }
+  if (count > 1 && quantization.quantized_dimension != channel_dim) {
+    return node.Error(StatusCode::kUnsupported).Add("filter quantized along dimension ")
+        .Add(quantization.quantized_dimension).Add(", expected ").Add(channel_dim);
   }
   void* memory = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocatePersistent(2 * sizeof(int32_t) * static_cast<size_t>(channels), &memory));

@@ -56,9 +56,10 @@ Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_siz
 Status Multiplier(const NodeContext& node, double real, const char* what, int32_t* multiplier, int* shift);
 
 // Per-output-channel multipliers input_scale * filter_scale[c] / output_scale
-// for the filter in input `filter_slot` (a single scale is broadcast), stored
-// in persistent arrays of `channels` entries.
-Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channels,
+// for the filter in input `filter_slot` (a single scale is broadcast; several
+// must lie along `channel_dim` of the filter), stored in persistent arrays of
+// `channels` entries.
+Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channel_dim, int32_t channels,
                              int32_t** multipliers, int32_t** shifts);
 
 // Error unless the optional bias in input `slot` is absent or int32 [channels].
