@@ -54,9 +54,12 @@ def calibration_windows(split: data.Split, seed: int) -> np.ndarray:
 
 def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
-        model_config: dict | None = None) -> Export:
-    """Train (or load) a model, bake, convert to INT8, check parity and count bytes."""
-    ds = data.load(dataset, data_dir=data_dir)
+        model_config: dict | None = None, dataset_options: dict | None = None) -> Export:
+    """Train (or load) a model, bake, convert to INT8, check parity and count bytes.
+
+    ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``).
+    """
+    ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
     train_split = ds.require("train")
     if checkpoint is not None:
         model = load_checkpoint(checkpoint, ds.input_shape)
