@@ -190,6 +190,8 @@ class TrainStep:
             latents = outputs[-len(self.generated):]
             terms["spectral"] = losses.spectral(
                 [layer.synthesize(u) for layer, u in zip(self.generated, latents)])
+        # Losses the layers add themselves (a VAE latent's KL), already weighted by the layer.
+        terms["layers"] = tf.add_n(self.view.losses) if self.view.losses else tf.constant(0.0)
         return terms
 
     def total(self, terms: dict) -> tf.Tensor:
@@ -199,7 +201,7 @@ class TrainStep:
         return ((1.0 - r.kd_alpha) * (r.ce_weight * terms["ce"] + r.focal_weight * terms["focal"])
                 + r.kd_alpha * terms.get("kd", zero) + r.feature_weight * terms.get("feature", zero)
                 + r.soft_f1_weight * terms["soft_f1"] + r.spectral_weight * terms.get("spectral", zero)
-                + r.l1_weight * terms["l1"])
+                + r.l1_weight * terms["l1"] + terms["layers"])
 
     def _gradients(self, x, y):
         """Loss, clipped gradients, whether both are finite, and the BatchNorm statistics before the step."""

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from tpw_tf import losses
+from tpw_tf.models import build_model
 from tpw_tf.train import Recipe, TrainStep, class_weights
 
 from conftest import tiny_cnn, tiny_hypertinypw
@@ -143,3 +144,20 @@ def test_l1_alone_is_the_sign_of_heads_and_codes(small):
         targeted = "head_" in v.name or "code" in v.name
         expected = 0.5 * np.sign(v.numpy()) if targeted else np.zeros(v.shape)
         np.testing.assert_allclose(grads[v.name], expected, atol=1e-7, err_msg=v.name)
+
+
+def test_a_layer_added_loss_reaches_training(small):
+    """The VAE latent's KL, added by its layer with add_loss, is part of the loss:
+    with every Eq. 5 weight at zero it alone moves the latent's weights."""
+    from tpw_tf.train import seed_everything
+
+    config = dict(width=8, depth=2, stem_filters=8, latent_dim=4)
+    grads = {}
+    for kl_weight in (0.0, 1.0):
+        seed_everything(0)
+        model = build_model("tiny_vae_head", small.input_shape, small.num_classes, kl_weight=kl_weight,
+                            **config)
+        grads[kl_weight] = _gradients(model, small, None, ce_weight=0.0)
+    assert not any(np.any(g) for g in grads[0.0].values())
+    for branch in ("latent_mu/kernel", "latent_logvar/kernel"):
+        assert np.any(grads[1.0][next(n for n in grads[1.0] if branch in n)]), branch
