@@ -27,6 +27,8 @@ def parse_args(argv):
     parser.add_argument("--bits", type=int, default=8, choices=PACKING_BITS,
                         help="packing precision of generator, heads and codes (default: 8)")
     parser.add_argument("--data-dir", help="read an existing copy of the dataset; never download")
+    parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a dataset loader option, e.g. -o split=ds1-patients (repeatable)")
     parser.add_argument("--checkpoint", type=Path, help="a trained PATH.keras to export instead of training")
     parser.add_argument("--firmware", action="store_true",
                         help="also build the STM32L4 firmware, run it in QEMU and add it to the ledger")
@@ -79,10 +81,12 @@ def main(argv=None) -> int:
         from tpw_export.c_array import c_array
         from tpw_export.ledger import format_table, write_json
         from tpw_export.native_io import captured_fd
+        from tpw_tf.data.cli import parse_options
 
         result = pipeline.run(dataset=args.dataset, model_name=args.model, epochs=args.epochs,
                               seed=args.seed, bits=args.bits, data_dir=args.data_dir,
-                              checkpoint=args.checkpoint, progress=not args.quiet)
+                              checkpoint=args.checkpoint, progress=not args.quiet,
+                              dataset_options=parse_options(args.data_option))
         if args.firmware:
             from tpw_export import sim
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tpw_tf import data, metrics
+from tpw_tf.data.cli import parse_options
 from tpw_tf.errors import ExportError, TpwError
 
 # The child's program: import this module (numpy only) and run the interpreter.
@@ -171,6 +172,8 @@ def parse_args(argv):
     parser.add_argument("model", type=Path, help="the INT8 .tflite to evaluate")
     parser.add_argument("--dataset", required=True, help=f"one of {', '.join(data.names())}")
     parser.add_argument("--data-dir", type=Path, default=None, help="an existing copy of the dataset")
+    parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a dataset loader option, e.g. -o split=ds1-patients (repeatable)")
     parser.add_argument("--split", default="test", choices=data.SPLITS)
     parser.add_argument("--json", type=Path, default=None, help="write the report here")
     parser.add_argument("--median-width", type=int, default=1,
@@ -187,7 +190,7 @@ def main(argv=None) -> int:
             raise TpwError(f"--median-width must be an odd positive int, got {args.median_width}")
         if args.resamples < 1:
             raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
-        dataset = data.load(args.dataset, data_dir=args.data_dir)
+        dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
                           resamples=args.resamples, seed=args.seed)
         if args.json is not None:

@@ -86,6 +86,7 @@ def _corrupt_checkpoint(tmp_path):
     ("not a .tflite", ["--dataset", "synthetic", "--out", "{tmp}/m.bin"], "must name a .tflite"),
     ("corrupt checkpoint", ["--dataset", "synthetic", "--checkpoint", "{checkpoint}"], "cannot load it"),
     ("missing checkpoint", ["--dataset", "synthetic", "--checkpoint", "{tmp}/none.keras"], "no such file"),
+    ("unknown loader option", ["--dataset", "synthetic", "-o", "window=9"], "has no option window"),
 ])
 def test_bad_input_is_one_line_and_leaves_nothing(case, args, message, tmp_path):
     checkpoint = _corrupt_checkpoint(tmp_path)

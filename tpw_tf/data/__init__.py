@@ -5,6 +5,7 @@ Each loader is one module; this registry maps the names users type to them.
 from __future__ import annotations
 
 import importlib
+import inspect
 
 from tpw_tf.data.base import SPLITS, Dataset, Split
 from tpw_tf.errors import DataError
@@ -28,6 +29,11 @@ def load(name: str, *, data_dir=None, **options) -> Dataset:
     if name not in _LOADERS:
         raise DataError(f"unknown dataset '{name}': choose one of {', '.join(names())}")
     module = importlib.import_module(f"tpw_tf.data.{_LOADERS[name]}")
+    accepted = set(inspect.signature(module.load).parameters) - {"data_dir"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise DataError(f"dataset '{name}' has no option {', '.join(unknown)}: "
+                        f"it takes {', '.join(sorted(accepted))}")
     return module.load(data_dir=data_dir, **options)
 
 

@@ -21,6 +21,11 @@ from tpw_tf.data.fetch import fetch
 from tpw_tf.errors import TpwError
 
 
+def parse_options(texts: list[str]) -> dict:
+    """Every ``-o KEY=VALUE`` of a command line, as loader options."""
+    return dict(parse_option(text) for text in texts)
+
+
 def parse_option(text: str) -> tuple[str, object]:
     """``KEY=VALUE`` -> (key, value); VALUE is JSON if it parses, a comma list, or a string."""
     key, sep, value = text.partition("=")
@@ -90,15 +95,12 @@ def main(argv=None) -> int:
                            records=args.records, sha256=args.sha256, **extra)
             print(folder)
         else:
-            options = dict(parse_option(o) for o in args.option)
+            options = parse_options(args.option)
             if args.no_cache:
                 options["cache"] = False
             print(describe(load(args.name, data_dir=args.data_dir, **options)))
     except TpwError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    except TypeError as error:  # an -o option the loader does not take
-        print(f"error: {args.name}: {error}", file=sys.stderr)
         return 1
     return 0
 
