@@ -24,7 +24,7 @@ constexpr uint32_t kSchemaVersion = 3;
 constexpr int32_t kMaxRank = 6;
 constexpr int32_t kCustomOpCode = 32;
 
-const IntArray kScalarShape = {0};
+const IntArray kScalarShape = {0};  // also the empty index list
 
 Status Invalid() { return Status::Error(StatusCode::kInvalidModel); }
 
@@ -58,8 +58,10 @@ Status OpenModel(const uint8_t* data, size_t size, ModelView* view) {
   return subgraph.VectorField(kSubgraphOutputs, 4, &view->outputs);
 }
 
-// An int32 vector seen as an IntArray (same layout: length word, then values).
+// An int32 vector seen as an IntArray (same layout: length word, then values);
+// an absent vector has no length word in the buffer, so it maps to kScalarShape.
 const IntArray* AsIntArray(const fb::Vector& vector) {
+  if (vector.length() == 0) return &kScalarShape;
   return reinterpret_cast<const IntArray*>(vector.data() - 4);
 }
 
@@ -80,7 +82,7 @@ Status ParseShape(const fb::Table& table, int32_t index, Tensor* tensor, size_t*
     return Status::Error(StatusCode::kUnsupported)
         .Add("tensor ").Add(index).Add(" has rank ").Add(static_cast<int32_t>(shape.length()));
   }
-  tensor->dims = shape.length() == 0 ? &kScalarShape : AsIntArray(shape);
+  tensor->dims = AsIntArray(shape);
   *elements = 1;
   for (uint32_t d = 0; d < shape.length(); ++d) {
     int32_t extent = shape.Get<int32_t>(d);

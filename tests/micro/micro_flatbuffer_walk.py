@@ -24,6 +24,12 @@ def field(buf: bytes, table: int, index: int) -> int | None:
     return table + offset if offset else None
 
 
+def drop_field(buf: bytearray, table: int, index: int) -> None:
+    """Mark field ``index`` of the table at ``table`` absent (zero its vtable slot)."""
+    vtable = table - struct.unpack_from("<i", buf, table)[0]
+    struct.pack_into("<H", buf, vtable + 4 + 2 * index, 0)
+
+
 def deref(buf: bytes, pos: int) -> int:
     """Follow the uoffset stored at ``pos``."""
     return pos + u32(buf, pos)
@@ -44,5 +50,6 @@ def vector_table(buf: bytes, table: int, index: int, element: int) -> int:
 # TFLite schema field numbers used by the tests.
 MODEL_OPERATOR_CODES, MODEL_SUBGRAPHS, MODEL_BUFFERS = 1, 2, 4
 SUBGRAPH_TENSORS, SUBGRAPH_OPERATORS = 0, 3
+OPERATOR_INPUTS, OPERATOR_OUTPUTS = 1, 2
 TENSOR_SHAPE = 0
 OPCODE_DEPRECATED_BUILTIN, OPCODE_BUILTIN = 0, 3

@@ -88,6 +88,16 @@ def test_unsupported_operator_is_named(small_model):
     assert "builtin operator 28 is not supported" in outcome(bytes(buf))
 
 
+@pytest.mark.parametrize("field", [walk.OPERATOR_INPUTS, walk.OPERATOR_OUTPUTS])
+def test_operator_without_its_tensor_list_is_an_error(small_model, field):
+    """Found by the fuzzer: an absent vector has no length word to point at."""
+    buf = bytearray(small_model)
+    subgraph = walk.vector_table(buf, walk.root(buf), walk.MODEL_SUBGRAPHS, 0)
+    operator = walk.vector_table(buf, subgraph, walk.SUBGRAPH_OPERATORS, 0)
+    walk.drop_field(buf, operator, field)
+    assert "expects" in outcome(bytes(buf))
+
+
 def test_trailing_bytes_after_the_model_are_ignored(small_model):
     """A larger buffer than the model needs is fine: offsets are checked, not the length."""
     assert outcome(small_model + bytes(1000)) == "ok"

@@ -32,19 +32,13 @@ Status Eval(NodeContext& node) {
   EvalConv(node, [&](int32_t b, int32_t in_y0, int32_t in_x0, int32_t oc) {
     const int8_t* group_input = input->data.int8 + (oc / filters_per_group) * filter_depth;
     uint32_t sum = 0;
-    for (int32_t fy = 0; fy < filter_h; ++fy) {
-      const int32_t in_y = in_y0 + p.dilation_h * fy;
-      if (in_y < 0 || in_y >= in_h) continue;
-      for (int32_t fx = 0; fx < filter_w; ++fx) {
-        const int32_t in_x = in_x0 + p.dilation_w * fx;
-        if (in_x < 0 || in_x >= in_w) continue;
-        const int8_t* in_px = group_input + ((b * in_h + in_y) * in_w + in_x) * in_depth;
-        const int8_t* w_px = filter->data.int8 + ((oc * filter_h + fy) * filter_w + fx) * filter_depth;
-        for (int32_t ic = 0; ic < filter_depth; ++ic) {
-          sum += static_cast<uint32_t>(w_px[ic] * (in_px[ic] + input_offset));
-        }
+    ForEachTap(p, in_y0, in_x0, in_h, in_w, filter_h, filter_w, [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
+      const int8_t* in_px = group_input + ((b * in_h + in_y) * in_w + in_x) * in_depth;
+      const int8_t* w_px = filter->data.int8 + ((oc * filter_h + fy) * filter_w + fx) * filter_depth;
+      for (int32_t ic = 0; ic < filter_depth; ++ic) {
+        sum += static_cast<uint32_t>(w_px[ic] * (in_px[ic] + input_offset));
       }
-    }
+    });
     return sum;
   });
   return Status::Ok();

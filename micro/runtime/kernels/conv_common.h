@@ -29,6 +29,23 @@ struct ConvTraits {
 // Allocates and fills the node's ConvParams.
 Status PrepareConv(NodeContext& node, const ConvTraits& traits);
 
+// Calls visit(fy, fx, in_y, in_x) for each filter tap of the window at
+// (in_y0, in_x0) that falls inside the in_h x in_w input (taps in the padding
+// contribute nothing, as in TFLM).
+template <typename Visit>
+void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h, int32_t in_w, int32_t filter_h,
+                int32_t filter_w, Visit visit) {
+  for (int32_t fy = 0; fy < filter_h; ++fy) {
+    const int32_t in_y = in_y0 + p.dilation_h * fy;
+    if (in_y < 0 || in_y >= in_h) continue;
+    for (int32_t fx = 0; fx < filter_w; ++fx) {
+      const int32_t in_x = in_x0 + p.dilation_w * fx;
+      if (in_x < 0 || in_x >= in_w) continue;
+      visit(fy, fx, in_y, in_x);
+    }
+  }
+}
+
 // Walks the output [N, OH, OW, C]; accumulate(b, in_y0, in_x0, oc) returns the
 // window's sum of weight * (input - zero_point) (as uint32: it wraps like TFLM's
 // int32 accumulator, without UB); bias, requantization and clamping follow.

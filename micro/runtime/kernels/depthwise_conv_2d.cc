@@ -29,17 +29,11 @@ Status Eval(NodeContext& node) {
   EvalConv(node, [&](int32_t b, int32_t in_y0, int32_t in_x0, int32_t oc) {
     const int32_t ic = oc / depth_multiplier;
     uint32_t sum = 0;
-    for (int32_t fy = 0; fy < filter_h; ++fy) {
-      const int32_t in_y = in_y0 + p.dilation_h * fy;
-      if (in_y < 0 || in_y >= in_h) continue;
-      for (int32_t fx = 0; fx < filter_w; ++fx) {
-        const int32_t in_x = in_x0 + p.dilation_w * fx;
-        if (in_x < 0 || in_x >= in_w) continue;
-        const int32_t value = input->data.int8[((b * in_h + in_y) * in_w + in_x) * in_depth + ic];
-        const int32_t weight = filter->data.int8[(fy * filter_w + fx) * out_depth + oc];
-        sum += static_cast<uint32_t>(weight * (value + input_offset));
-      }
-    }
+    ForEachTap(p, in_y0, in_x0, in_h, in_w, filter_h, filter_w, [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
+      const int32_t value = input->data.int8[((b * in_h + in_y) * in_w + in_x) * in_depth + ic];
+      const int32_t weight = filter->data.int8[(fy * filter_w + fx) * out_depth + oc];
+      sum += static_cast<uint32_t>(weight * (value + input_offset));
+    });
     return sum;
   });
   return Status::Ok();
