@@ -237,9 +237,13 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     return result
 
 
-def sweep(runs: list[dict], out: Path, *, data_root: Path | None = None, spec_name: str = "spec",
+def sweep(runs: list[dict], out: Path, *, data_root: Path | None = None, spec_arg: str = "SPEC.json",
           log=None) -> list[dict]:
-    """Run every unfinished run of ``runs`` in order, rebuilding the reports after each; return all results."""
+    """Run every unfinished run of ``runs`` in order, rebuilding the reports after each; return all results.
+
+    ``spec_arg`` is how ``tpw-sweep`` names the spec (``--preset NAME`` or a
+    file path); the Markdown report quotes it in its reproduce commands.
+    """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     results = []
     for i, run in enumerate(runs, start=1):
@@ -254,7 +258,7 @@ def sweep(runs: list[dict], out: Path, *, data_root: Path | None = None, spec_na
                 + ", ".join(f"{s} {result['schedules'][s]['flash_bytes']:,} B" for s in SCHEDULES)
                 + f" ({result['seconds']:.0f} s)")
         results.append(result)
-        write_reports(results, out, spec_name)
+        write_reports(results, out, spec_arg)
     return results
 
 
@@ -329,13 +333,12 @@ def table_rows(results: list[dict]) -> list[dict]:
     return rows
 
 
-def markdown(results: list[dict], spec_name: str) -> str:
+def markdown(results: list[dict], spec_arg: str) -> str:
     """The results as Markdown: one table per dataset, then the smallest-match summary."""
-    lines = [f"# Sweep results ({spec_name})", "",
+    lines = [f"# Sweep results (`{spec_arg}`)", "",
              "Metrics of the INT8 flatbuffer on the test split with 95% group-bootstrap CIs; "
              "flash and SRAM bytes from the ledger. Reproduce a row with "
-             f"`tpw-sweep {spec_name if spec_name in PRESETS else spec_name + '.json'} --only KEY`"
-             + (" (`--preset`)." if spec_name in PRESETS else "."), ""]
+             f"`tpw-sweep {spec_arg} --only KEY` (plus `--data-root DIR` for downloaded data).", ""]
     for dataset in dict.fromkeys(r["run"]["dataset"] for r in results):
         lines += [f"## {dataset}", "",
                   "| key | model | config | macro-F1 [95% CI] | accuracy [95% CI] | bal. acc. | AUC "
@@ -398,7 +401,7 @@ def pareto_png(results: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
-def write_reports(results: list[dict], out: Path, spec_name: str) -> None:
+def write_reports(results: list[dict], out: Path, spec_arg: str) -> None:
     """``results.csv``, ``results.json``, ``results.md`` and ``pareto.png`` in ``out``, each written atomically."""
     rows = table_rows(results)
     text = io.StringIO()
@@ -407,7 +410,7 @@ def write_reports(results: list[dict], out: Path, spec_name: str) -> None:
     writer.writerows(rows)
     atomic_write(out / "results.csv", text.getvalue().encode())
     atomic_write(out / "results.json", (json.dumps(results, indent=1, allow_nan=False) + "\n").encode())
-    atomic_write(out / "results.md", markdown(results, spec_name).encode())
+    atomic_write(out / "results.md", markdown(results, spec_arg).encode())
     atomic_write(out / "pareto.png", pareto_png(results))
 
 
@@ -446,7 +449,8 @@ def main(argv=None) -> int:
             _require(args.data_root.is_dir(), f"--data-root {args.data_root}: no such folder")
         from tpw_export.cli import _quiet_tensorflow
         _quiet_tensorflow()
-        results = sweep(runs, out, data_root=args.data_root, spec_name=name)
+        results = sweep(runs, out, data_root=args.data_root,
+                        spec_arg=f"--preset {args.preset}" if args.preset else args.spec)
     except TpwError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
