@@ -90,6 +90,10 @@ Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_siz
         .Add(", filter ").Add(filter_size);
   }
   const int64_t effective_filter = (static_cast<int64_t>(filter_size) - 1) * dilation + 1;
+  // Keeps window positions (origin + dilation * tap) far inside int32.
+  if (effective_filter > (int64_t{1} << 24)) {
+    return node.Error(StatusCode::kUnsupported).Add("dilated filter spans more than 2^24 positions");
+  }
   int64_t out_size = 0;
   if (padding == static_cast<int8_t>(Padding::kSame)) {
     out_size = (static_cast<int64_t>(in_size) + stride - 1) / stride;

@@ -31,8 +31,11 @@ Status PrepareSpaceBatch(NodeContext& node, const Tensor* space, const Tensor* b
   data->before_w = spatial == 2 ? pads[2] : 0;
   const int32_t after_h = pads[1], after_w = spatial == 2 ? pads[3] : 0;
   const Shape4 s = AsShape4(space), b = AsShape4(batch);
+  // Bounds keep every index computed in Eval far inside int32.
+  const int32_t kLimit = 1 << 16;
   if (data->block_h < 1 || data->block_w < 1 || data->before_h < 0 || data->before_w < 0 || after_h < 0 ||
-      after_w < 0 || static_cast<int64_t>(b.n) != static_cast<int64_t>(s.n) * data->block_h * data->block_w ||
+      after_w < 0 || data->block_h > kLimit || data->block_w > kLimit || data->before_h > kLimit ||
+      data->before_w > kLimit || after_h > kLimit || after_w > kLimit || static_cast<int64_t>(b.n) != static_cast<int64_t>(s.n) * data->block_h * data->block_w ||
       static_cast<int64_t>(b.h) * data->block_h != static_cast<int64_t>(s.h) + data->before_h + after_h ||
       static_cast<int64_t>(b.w) * data->block_w != static_cast<int64_t>(s.w) + data->before_w + after_w ||
       b.c != s.c) {
