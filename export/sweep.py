@@ -25,6 +25,7 @@ flash bytes, one line per ledger schedule) are rebuilt from the run files.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
@@ -79,6 +80,10 @@ PRESETS = {
              "grid": {"width": [32, 64], "bits": [4, 6, 8]}},
             {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, width=64, d_z=4, d_h=8),
              "grid": {"head": ["factorized", "full"]}},
+            # A shared basis costs d_h * Cin * Cout against (depth - 1) * Cin * Cout stored: below
+            # d_h = depth - 1 (at 8 bits) generation stores fewer bytes than the kernels it makes.
+            {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, width=64, d_z=4, head="shared_basis"),
+             "grid": {"d_h": [2, 4], "bits": [4, 8]}},
         ],
     },
 }
@@ -155,30 +160,24 @@ def config_label(run: dict) -> str:
 # --------------------------------------------------------------------------- runs
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder, so it is whole or absent."""
+@contextlib.contextmanager
+def staged(path: Path, suffix: str = ""):
+    """Yield a temporary file name in ``path``'s folder; it becomes ``path`` when the block
+    succeeds and is removed when it fails, so ``path`` is always whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def save_model(model, path: Path) -> None:
-    """``model.save`` to ``path`` (``.keras``) through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        model.save(tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    with staged(path) as tmp:
+        Path(tmp).write_bytes(data)
 
 
 def result_path(out: Path, run: dict) -> Path:
@@ -218,7 +217,8 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
                           model_config=run["config"], dataset_options=run["options"],
                           checkpoint=trained if trained.is_file() else None)
     if not trained.is_file():
-        save_model(export.model, trained)
+        with staged(trained, suffix=".keras") as tmp:  # Keras picks the format from the suffix
+            export.model.save(tmp)
     model_path = out / "models" / f"{run['key']}.tflite"
     atomic_write(model_path, export.flatbuffer)
     report = evaluate(model_path, export.dataset, resamples=run["resamples"], seed=run["seed"])
