@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tpw_export import tflm
 from tpw_export.convert import convert
-from zoo_cases import NAMES, tiny, windows
+from zoo_cases import NAMES, flatbuffer_kernels, tiny, windows
 
 # Builtin int8 kernels the tflite-micro op resolver provides that these models may use.
 TFLM_INT8_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD",
@@ -66,18 +66,14 @@ def test_int8_probabilities_track_the_float_model(exported):
                                atol=8 / 256)
 
 
-def _kernel(interpreter: tf.lite.Interpreter, name: str) -> np.ndarray:
-    """The constant tensor the converter named ``name`` (``<model>/<layer>/Conv2D``)."""
-    (detail,) = [t for t in interpreter.get_tensor_details() if t["name"] == name]
-    return interpreter.get_tensor(detail["index"])
-
-
 def test_ternary_kernels_ship_as_exact_int8_ternary_codes():
+    from tpw_export.bake import bake
+
     _, model, flatbuffer, _ = export("ternary_cnn")
-    interpreter = _interpreter(flatbuffer)
+    kernels = flatbuffer_kernels(bake(model), flatbuffer)
     for layer in [l for l in model.layers if l.name.endswith("_pw")]:
         codes, _ = layer.ternary_codes()
-        stored = _kernel(interpreter, f"{model.name}/{layer.name}/Conv2D")
+        stored = kernels[layer.name]
         stored = stored[:, 0, 0, :].T  # (Cout, 1, 1, Cin) -> (Cin, Cout)
         # Per-channel INT8 maps {-a, 0, +a} (times the folded BatchNorm scale) to {-127, 0, 127}.
         assert set(np.unique(np.abs(stored))) <= {0, 127}

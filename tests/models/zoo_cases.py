@@ -61,3 +61,26 @@ def tiny(name: str, **overrides) -> keras.Model:
     seed()
     x, _ = windows(name)
     return build_model(name, x.shape[1:], NUM_CLASSES, **{**TINY_CONFIGS[name], **overrides})
+
+
+def conv_kernels(flatbuffer: bytes) -> list[np.ndarray]:
+    """The int8 kernel of every CONV_2D / DEPTHWISE_CONV_2D, in execution order.
+
+    Exported flatbuffers carry no tensor names (convert strips them), so tests
+    match kernels to layers by order: the converter emits one such op per
+    Conv2D / DepthwiseConv2D on the inference path, in topological order.
+    """
+    interpreter = tf.lite.Interpreter(
+        model_content=flatbuffer,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    return [interpreter.get_tensor(op["inputs"][1]) for op in interpreter._get_ops_details()
+            if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+
+
+def flatbuffer_kernels(model: keras.Model, flatbuffer: bytes) -> dict[str, np.ndarray]:
+    """``{layer name: int8 kernel}`` for a model whose every conv layer is on the inference path."""
+    layers = [layer.name for layer in model.layers
+              if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
+    kernels = conv_kernels(flatbuffer)
+    assert len(kernels) == len(layers), (len(kernels), layers)
+    return dict(zip(layers, kernels))
