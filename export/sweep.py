@@ -84,6 +84,10 @@ PRESETS = {
             # d_h = depth - 1 (at 8 bits) generation stores fewer bytes than the kernels it makes.
             {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, width=64, d_z=4, head="shared_basis"),
              "grid": {"d_h": [2, 4], "bits": [4, 8]}},
+            # Deeper: ten 64x64 mixers share one basis, the regime where generation should pay most.
+            {"model": "tiny_separable_cnn", "config": dict(_PAPER_SKELETON, width=64, depth=11)},
+            {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, width=64, depth=11, d_z=4, d_h=4,
+                                                    head="shared_basis"), "grid": {"bits": [4, 8]}},
         ],
     },
 }
