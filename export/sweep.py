@@ -375,30 +375,40 @@ def markdown(results: list[dict], spec_arg: str) -> str:
 
 
 def pareto_png(results: list[dict]) -> bytes:
-    """Macro-F1 against flash bytes, one panel per dataset, one front line per schedule; PNG bytes."""
+    """Macro-F1 against flash bytes, one panel per dataset, one front line per schedule; PNG bytes.
+
+    Boot and lazy store the same flash (they differ in SRAM), so their lines
+    coincide: they are drawn dashed and dotted over each other.
+    """
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     datasets = list(dict.fromkeys(r["run"]["dataset"] for r in results))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.8), squeeze=False)
     markers = {"hypertinypw": "o", "tiny_separable_cnn": "s", "ternary_cnn": "^"}
+    styles = {"baked": ("tab:blue", "-"), "boot": ("tab:orange", "--"), "lazy": ("tab:green", ":")}
     for ax, dataset in zip(axes[0], datasets):
         rows = [r for r in results if r["run"]["dataset"] == dataset]
-        for schedule, color in zip(SCHEDULES, ("tab:blue", "tab:orange", "tab:green")):
+        for schedule, (color, style) in styles.items():
             points = [(flash(r, schedule), r["metrics"]["macro_f1"]["value"]) for r in rows]
             for r, (size, score) in zip(rows, points):
-                ax.scatter(size, score, color=color, alpha=0.45, s=18,
-                           marker=markers.get(r["run"]["model"], "D"))
-            front = pareto_front(points)
-            ax.step(*zip(*front), where="post", color=color, label=f"{schedule} front")
+                ax.scatter(size, score, color=color, alpha=0.4, s=16, marker=markers.get(r["run"]["model"], "D"))
+            ax.step(*zip(*pareto_front(points)), where="post", color=color, linestyle=style, linewidth=1.6)
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g} kB"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(dataset)
-        ax.set_xlabel("flash bytes (ledger)")
-        ax.set_ylabel("macro-F1 (INT8, test)")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7, title="o hypertinypw  s separable  ^ ternary", title_fontsize=6)
-    fig.tight_layout()
+        ax.set_xlabel("flash bytes (ledger), log scale")
+        ax.set_ylabel("macro-F1 (INT8 flatbuffer, test)")
+        ax.grid(alpha=0.3, which="both")
+    handles = [Line2D([], [], color=c, linestyle=st, label=f"{s} front") for s, (c, st) in styles.items()]
+    handles += [Line2D([], [], color="gray", marker=m, linestyle="", label=name) for name, m in markers.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
