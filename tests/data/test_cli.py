@@ -38,8 +38,8 @@ def test_info_names_a_missing_folder(capsys, tmp_path):
     (["info", "ecg5000"], "error: unknown dataset 'ecg5000': choose one of apnea, mitdb, ptbxl, "
                           "speech, synthetic"),
     (["info", "mitdb", "-o", "window"], "error: option 'window': expected KEY=VALUE"),
-    (["info", "synthetic", "-o", "colour=red"], "error: synthetic: load() got an unexpected "
-                                                "keyword argument 'colour'"),
+    (["info", "synthetic", "-o", "colour=red"],
+     "error: dataset 'synthetic' has no option colour: it takes per_subject, seed"),
 ])
 def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     assert main(argv) == 1
