@@ -14,11 +14,24 @@ Status Prepare(NodeContext& node) {
   const Tensor* input = node.input(kConvInput);
   const Tensor* filter = node.input(kConvFilter);
   // Grouped convolution: each group of filters sees Cin / groups input channels.
-  const int32_t filter_depth = Dim(filter, 3);
-  if (Dim(input, 3) % filter_depth != 0 || Dim(filter, 0) % (Dim(input, 3) / filter_depth) != 0) {
+  const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
+  const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
+  if (in_depth % filter_depth != 0 || Dim(filter, 0) % (in_depth / filter_depth) != 0) {
     return node.Error(StatusCode::kInvalidModel).Add("input and filter channels disagree");
   }
-  return PrepareConv(node, kTraits);
+  ConvParams* p = nullptr;
+  TPW_RETURN_IF_ERROR(PrepareConv(node, kTraits, &p));
+  p->channels = {filter_h * filter_w * filter_depth, Dim(filter, 0) / (in_depth / filter_depth), filter_depth};
+  if (!HasInterior(*p)) return Status::Ok();
+  const int32_t row_x = filter_h > 1 ? p->dilation_h * in_w * in_depth : 0;
+  if (filter_depth == in_depth && p->dilation_w == 1) {
+    // A row of the window is one contiguous run of KW * Cin inputs.
+    p->walk = {filter_h, filter_w * filter_depth, row_x, 1, 0, 0, filter_w * filter_depth};
+  } else {
+    p->walk = {filter_h, filter_w * filter_depth, row_x, filter_w, filter_depth, p->dilation_w * in_depth,
+               filter_depth};
+  }
+  return Status::Ok();
 }
 
 Status Eval(NodeContext& node) {
@@ -27,17 +40,15 @@ Status Eval(NodeContext& node) {
   const Tensor* filter = node.input(kConvFilter);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
-  const int32_t filters_per_group = Dim(filter, 0) / (in_depth / filter_depth);
   const int32_t input_offset = -input->params.zero_point;
   EvalConv(node, [&](int32_t b, int32_t in_y0, int32_t in_x0, int32_t oc) {
-    const int8_t* group_input = input->data.int8 + (oc / filters_per_group) * filter_depth;
+    const int8_t* group_input =
+        input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
     uint32_t sum = 0;
     ForEachTap(p, in_y0, in_x0, in_h, in_w, filter_h, filter_w, [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
       const int8_t* in_px = group_input + ((b * in_h + in_y) * in_w + in_x) * in_depth;
       const int8_t* w_px = filter->data.int8 + ((oc * filter_h + fy) * filter_w + fx) * filter_depth;
-      for (int32_t ic = 0; ic < filter_depth; ++ic) {
-        sum += static_cast<uint32_t>(w_px[ic] * (in_px[ic] + input_offset));
-      }
+      sum = RunDot(w_px, in_px, filter_depth, input_offset, sum);
     });
     return sum;
   });

@@ -1,8 +1,23 @@
 #include "kernels/conv_common.h"
 
 namespace tpw {
+namespace {
 
-Status PrepareConv(NodeContext& node, const ConvTraits& traits) {
+// Outputs [begin, end) of one dimension whose taps origin + dilation * k
+// (k < filter) all lie in [0, in_size); origin = out * stride - padding.
+void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32_t stride, int32_t dilation,
+                   int32_t* begin, int32_t* end) {
+  const int64_t first = (static_cast<int64_t>(dim.padding) + stride - 1) / stride;
+  const int64_t last_origin = static_cast<int64_t>(in_size) - 1 - static_cast<int64_t>(filter - 1) * dilation;
+  int64_t past = last_origin + dim.padding < 0 ? 0 : (last_origin + dim.padding) / stride + 1;
+  if (past > dim.out_size) past = dim.out_size;
+  *begin = static_cast<int32_t>(first < dim.out_size ? first : dim.out_size);
+  *end = static_cast<int32_t>(past > *begin ? past : *begin);
+}
+
+}  // namespace
+
+Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** params) {
   const Tensor* input = node.input(kConvInput);
   const Tensor* filter = node.input(kConvFilter);
   const Tensor* output = node.output(0);
@@ -29,8 +44,28 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits) {
   if (p->height.out_size != Dim(output, 1) || p->width.out_size != Dim(output, 2)) {
     return node.Error(StatusCode::kInvalidModel).Add("output spatial shape disagrees with options");
   }
+  InteriorRange(p->height, Dim(input, 1), Dim(filter, 1), p->stride_h, p->dilation_h, &p->y_begin, &p->y_end);
+  InteriorRange(p->width, Dim(input, 2), Dim(filter, 2), p->stride_w, p->dilation_w, &p->x_begin, &p->x_end);
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &p->act_min, &p->act_max));
+  *params = p;
   return PerChannelMultipliers(node, kConvFilter, traits.channel_dim, channels, &p->multipliers, &p->shifts);
 }
+
+uint32_t WindowDot(const WindowWalk& walk, const int8_t* w, const int8_t* x, int32_t input_offset, uint32_t sum) {
+  for (int32_t r = 0; r < walk.rows; ++r) {
+    const int8_t* w_row = w + r * walk.row_w;
+    const int8_t* x_row = x + r * walk.row_x;
+    if (walk.run == 1) {
+      sum = StridedDot(w_row, walk.tap_w, x_row, walk.tap_x, walk.taps, input_offset, sum);
+      continue;
+    }
+    for (int32_t t = 0; t < walk.taps; ++t) {
+      sum = RunDot(w_row + t * walk.tap_w, x_row + t * walk.tap_x, walk.run, input_offset, sum);
+    }
+  }
+  return sum;
+}
+
+bool HasInterior(const ConvParams& p) { return p.y_begin < p.y_end && p.x_begin < p.x_end; }
 
 }  // namespace tpw

@@ -1,14 +1,39 @@
-// Prepare shared by CONV_2D and DEPTHWISE_CONV_2D: [N, H, W, C] int8 tensors,
-// stride / dilation / padding / activation from the op's options, the output
-// shape check, per-channel multipliers and the optional int32 bias.
+// Prepare and Eval shared by CONV_2D and DEPTHWISE_CONV_2D: [N, H, W, C] int8
+// tensors, stride / dilation / padding / activation from the op's options, the
+// output shape check, per-channel multipliers and the optional int32 bias.
+//
+// Eval walks output channels outermost so each channel's filter, bias and
+// requantization parameters stay in registers while it sweeps the output
+// positions. Positions whose window lies wholly inside the input (the
+// interior, found in Prepare) take the fast WindowWalk; the few at the padded
+// border skip the taps that fall outside, as TFLM does.
 #ifndef TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 #define TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 
+#include "kernels/dot_product.h"
 #include "kernels/kernel_util.h"
 
 namespace tpw {
 
 enum { kConvInput = 0, kConvFilter = 1, kConvBias = 2 };
+
+// One output channel's window in the filter (w) and the input (x), as offsets
+// in int8 elements from the channel's first weight and the window's first input:
+//   sum over r < rows, t < taps, i < run of w[r*row_w + t*tap_w + i] * x[r*row_x + t*tap_x + i]
+// CONV_2D: run = filter depth, or kw * depth with taps = 1 when a row's taps
+// are contiguous in the input (dilation_w 1, no groups); DEPTHWISE: run = 1.
+struct WindowWalk {
+  int32_t rows, row_w, row_x;
+  int32_t taps, tap_w, tap_x;
+  int32_t run;
+};
+
+// Where output channel oc's filter and input channels start.
+struct ChannelLayout {
+  int32_t filter_stride;       // weights of channel oc start at oc * filter_stride
+  int32_t channels_per_group;  // its inputs start at channel
+  int32_t group_input_stride;  //   (oc / channels_per_group) * group_input_stride
+};
 
 struct ConvParams {
   SpatialDim height, width;
@@ -16,6 +41,10 @@ struct ConvParams {
   int32_t act_min, act_max;
   int32_t* multipliers;
   int32_t* shifts;
+  // Outputs [y_begin, y_end) x [x_begin, x_end) have every tap inside the input.
+  int32_t y_begin, y_end, x_begin, x_end;
+  WindowWalk walk;  // meaningful when the interior is not empty
+  ChannelLayout channels;
 };
 
 // What differs between the two ops: the filter's channel dimension and the
@@ -26,8 +55,13 @@ struct ConvTraits {
   int padding, stride_w, stride_h, activation, dilation_w, dilation_h;
 };
 
-// Allocates and fills the node's ConvParams.
-Status PrepareConv(NodeContext& node, const ConvTraits& traits);
+// Allocates the node's ConvParams and fills all but `walk` and `channels`,
+// which the op's Prepare sets from its filter layout.
+Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** params);
+
+// True when some output's window lies wholly inside the input; only then is
+// `walk` used (and its strides, bounded by the input size, fit int32).
+bool HasInterior(const ConvParams& p);
 
 // Calls visit(fy, fx, in_y, in_x) for each filter tap of the window at
 // (in_y0, in_x0) that falls inside the in_h x in_w input (taps in the padding
@@ -46,27 +80,49 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
   }
 }
 
-// Walks the output [N, OH, OW, C]; accumulate(b, in_y0, in_x0, oc) returns the
-// window's sum of weight * (input - zero_point) (as uint32: it wraps like TFLM's
-// int32 accumulator, without UB); bias, requantization and clamping follow.
-template <typename Accumulate>
-void EvalConv(NodeContext& node, Accumulate accumulate) {
+// sum + the window's sum of w * (x + input_offset) along `walk` (out of line:
+// its loops then keep their pointers and counters in registers).
+uint32_t WindowDot(const WindowWalk& walk, const int8_t* w, const int8_t* x, int32_t input_offset, uint32_t sum);
+
+// Fills output [N, OH, OW, C]; border(b, in_y0, in_x0, oc) returns the sum of
+// weight * (input - zero_point) over the taps of a window that crosses the
+// padding. Bias, requantization and clamping follow.
+template <typename Border>
+void EvalConv(NodeContext& node, Border border) {
   const ConvParams& p = *node.op_data<ConvParams>();
+  const Tensor* input = node.input(kConvInput);
   const Tensor* bias = node.input(kConvBias);
   Tensor* output = node.output(0);
-  const int32_t out_h = Dim(output, 1), out_w = Dim(output, 2), out_depth = Dim(output, 3);
+  const int32_t batches = Dim(output, 0), out_h = Dim(output, 1), out_w = Dim(output, 2);
+  const int32_t out_depth = Dim(output, 3);
+  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
+  const int32_t input_offset = -input->params.zero_point;
   const int32_t output_zero_point = output->params.zero_point;
-  int8_t* out = output->data.int8;
-  for (int32_t b = 0; b < Dim(output, 0); ++b) {
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-      for (int32_t ox = 0; ox < out_w; ++ox) {
-        for (int32_t oc = 0; oc < out_depth; ++oc) {
-          uint32_t sum = accumulate(b, oy * p.stride_h - p.height.padding, ox * p.stride_w - p.width.padding, oc);
-          if (bias != nullptr) sum += static_cast<uint32_t>(bias->data.i32[oc]);
-          int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), p.multipliers[oc], p.shifts[oc]);
+  const int8_t* weights = node.input(kConvFilter)->data.int8;
+  for (int32_t oc = 0; oc < out_depth; ++oc) {
+    const int8_t* w = weights + oc * p.channels.filter_stride;
+    const int8_t* in_channel =
+        input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+    const uint32_t bias_value = bias != nullptr ? static_cast<uint32_t>(bias->data.i32[oc]) : 0u;
+    const int32_t multiplier = p.multipliers[oc], shift = p.shifts[oc];
+    int8_t* out = output->data.int8 + oc;
+    for (int32_t b = 0; b < batches; ++b) {
+      for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+        const bool row_inside = oy >= p.y_begin && oy < p.y_end;
+        const int8_t* in_row = row_inside ? in_channel + (b * in_h + in_y0) * in_w * in_depth : nullptr;
+        for (int32_t ox = 0; ox < out_w; ++ox, out += out_depth) {
+          const int32_t in_x0 = ox * p.stride_w - p.width.padding;
+          uint32_t sum = bias_value;
+          if (row_inside && ox >= p.x_begin && ox < p.x_end) {
+            sum = WindowDot(p.walk, w, in_row + in_x0 * in_depth, input_offset, sum);
+          } else {
+            sum += border(b, in_y0, in_x0, oc);
+          }
+          int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift);
           acc += output_zero_point;
           acc = acc < p.act_min ? p.act_min : (acc > p.act_max ? p.act_max : acc);
-          *out++ = static_cast<int8_t>(acc);
+          *out = static_cast<int8_t>(acc);
         }
       }
     }

@@ -11,11 +11,21 @@ constexpr ConvTraits kTraits = {/*channel_dim=*/3, OptionsType::kDepthwiseConv2D
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 4));
+  const Tensor* input = node.input(kConvInput);
   const Tensor* filter = node.input(kConvFilter);
-  if (Dim(filter, 0) != 1 || Dim(filter, 3) % Dim(node.input(kConvInput), 3) != 0) {
+  const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
+  const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), out_depth = Dim(filter, 3);
+  if (Dim(filter, 0) != 1 || out_depth % in_depth != 0) {
     return node.Error(StatusCode::kInvalidModel).Add("filter must be [1, KH, KW, Cin * multiplier]");
   }
-  return PrepareConv(node, kTraits);
+  ConvParams* p = nullptr;
+  TPW_RETURN_IF_ERROR(PrepareConv(node, kTraits, &p));
+  // Output channel oc reads input channel oc / M; its weights are out_depth apart.
+  p->channels = {1, out_depth / in_depth, 1};
+  if (!HasInterior(*p)) return Status::Ok();
+  const int32_t row_x = filter_h > 1 ? p->dilation_h * in_w * in_depth : 0;
+  p->walk = {filter_h, filter_w * out_depth, row_x, filter_w, out_depth, p->dilation_w * in_depth, 1};
+  return Status::Ok();
 }
 
 Status Eval(NodeContext& node) {
