@@ -26,10 +26,10 @@ Status Prepare(NodeContext& node) {
   const int32_t row_x = filter_h > 1 ? p->dilation_h * in_w * in_depth : 0;
   if (filter_depth == in_depth && p->dilation_w == 1) {
     // A row of the window is one contiguous run of KW * Cin inputs.
-    p->walk = {filter_h, filter_w * filter_depth, row_x, 1, 0, 0, filter_w * filter_depth};
+    p->walk = MakeWindowWalk(filter_h, filter_w * filter_depth, row_x, 1, 0, 0, filter_w * filter_depth);
   } else {
-    p->walk = {filter_h, filter_w * filter_depth, row_x, filter_w, filter_depth, p->dilation_w * in_depth,
-               filter_depth};
+    p->walk = MakeWindowWalk(filter_h, filter_w * filter_depth, row_x, filter_w, filter_depth, p->dilation_w * in_depth,
+                            filter_depth);
   }
   return Status::Ok();
 }

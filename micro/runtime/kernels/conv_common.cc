@@ -51,19 +51,47 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
   return PerChannelMultipliers(node, kConvFilter, traits.channel_dim, channels, &p->multipliers, &p->shifts);
 }
 
-uint32_t WindowDot(const WindowWalk& walk, const int8_t* w, const int8_t* x, int32_t input_offset, uint32_t sum) {
-  for (int32_t r = 0; r < walk.rows; ++r) {
-    const int8_t* w_row = w + r * walk.row_w;
-    const int8_t* x_row = x + r * walk.row_x;
-    if (walk.run == 1) {
-      sum = StridedDot(w_row, walk.tap_w, x_row, walk.tap_x, walk.taps, input_offset, sum);
-      continue;
+WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t taps, int32_t tap_w, int32_t tap_x,
+                          int32_t run) {
+  WalkShape shape = WalkShape::kGeneral;
+  if (rows == 1 && taps == 1) shape = WalkShape::kRun;
+  if (rows == 1 && run == 1) shape = WalkShape::kStrided;
+  return {rows, row_w, row_x, taps, tap_w, tap_x, run, shape};
+}
+
+void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_t bias, const int8_t* w,
+                  const int8_t* x, int32_t x_step, int32_t input_offset, int32_t count, int8_t* out,
+                  int32_t out_step) {
+  switch (walk.shape) {
+    case WalkShape::kRun:
+      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
+        *out = requant(RunDot(w, x, walk.run, input_offset, bias));
+      }
+      return;
+    case WalkShape::kStrided: {
+      // Every tap is inside the window, so the offset's share is the same for
+      // all outputs: input_offset * sum(w), added once (modulo 2^32 like the sum).
+      uint32_t weight_sum = 0;
+      for (int32_t t = 0; t < walk.taps; ++t) weight_sum += static_cast<uint32_t>(w[t * walk.tap_w]);
+      const uint32_t base = bias + static_cast<uint32_t>(input_offset) * weight_sum;
+      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
+        *out = requant(StridedDot(w, walk.tap_w, x, walk.tap_x, walk.taps, 0, base));
+      }
+      return;
     }
-    for (int32_t t = 0; t < walk.taps; ++t) {
-      sum = RunDot(w_row + t * walk.tap_w, x_row + t * walk.tap_x, walk.run, input_offset, sum);
-    }
+    case WalkShape::kGeneral:
+      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
+        uint32_t sum = bias;
+        for (int32_t r = 0; r < walk.rows; ++r) {
+          for (int32_t t = 0; t < walk.taps; ++t) {
+            sum = RunDot(w + r * walk.row_w + t * walk.tap_w, x + r * walk.row_x + t * walk.tap_x, walk.run,
+                         input_offset, sum);
+          }
+        }
+        *out = requant(sum);
+      }
+      return;
   }
-  return sum;
 }
 
 bool HasInterior(const ConvParams& p) { return p.y_begin < p.y_end && p.x_begin < p.x_end; }

@@ -17,6 +17,14 @@ namespace tpw {
 
 enum { kConvInput = 0, kConvFilter = 1, kConvBias = 2 };
 
+// How an interior window is summed; chosen once in Prepare (SelectWalkShape)
+// and dispatched on in Eval.
+enum class WalkShape : int32_t {
+  kRun,      // one contiguous run (1x1 pointwise, 1xK on height-1 inputs)
+  kStrided,  // one row of single values `tap` apart (depthwise, one filter row)
+  kGeneral,  // rows x taps x runs
+};
+
 // One output channel's window in the filter (w) and the input (x), as offsets
 // in int8 elements from the channel's first weight and the window's first input:
 //   sum over r < rows, t < taps, i < run of w[r*row_w + t*tap_w + i] * x[r*row_x + t*tap_x + i]
@@ -26,7 +34,13 @@ struct WindowWalk {
   int32_t rows, row_w, row_x;
   int32_t taps, tap_w, tap_x;
   int32_t run;
+  WalkShape shape;
 };
+
+// The walk with these extents and strides; its shape is the one that sums it
+// with the fewest loop levels.
+WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t taps, int32_t tap_w, int32_t tap_x,
+                          int32_t run);
 
 // Where output channel oc's filter and input channels start.
 struct ChannelLayout {
@@ -80,9 +94,23 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
   }
 }
 
-// sum + the window's sum of w * (x + input_offset) along `walk` (out of line:
-// its loops then keep their pointers and counters in registers).
-uint32_t WindowDot(const WindowWalk& walk, const int8_t* w, const int8_t* x, int32_t input_offset, uint32_t sum);
+// Requantization of one output channel: TFLM's MultiplyByQuantizedMultiplier,
+// the output zero point and the activation clamp.
+struct ChannelRequant {
+  int32_t multiplier, shift, zero_point, act_min, act_max;
+  int8_t operator()(uint32_t sum) const {
+    int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift) + zero_point;
+    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
+    return static_cast<int8_t>(acc);
+  }
+};
+
+// Writes `count` outputs of one channel, `out_step` apart, whose windows lie
+// inside the input and start `x_step` inputs apart from `x`; each is
+// requant(bias + sum of w * (x + input_offset) along p.walk).
+void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_t bias, const int8_t* w,
+                  const int8_t* x, int32_t x_step, int32_t input_offset, int32_t count, int8_t* out,
+                  int32_t out_step);
 
 // Fills output [N, OH, OW, C]; border(b, in_y0, in_x0, oc) returns the sum of
 // weight * (input - zero_point) over the taps of a window that crosses the
@@ -97,33 +125,36 @@ void EvalConv(NodeContext& node, Border border) {
   const int32_t out_depth = Dim(output, 3);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t input_offset = -input->params.zero_point;
-  const int32_t output_zero_point = output->params.zero_point;
   const int8_t* weights = node.input(kConvFilter)->data.int8;
   for (int32_t oc = 0; oc < out_depth; ++oc) {
     const int8_t* w = weights + oc * p.channels.filter_stride;
     const int8_t* in_channel =
         input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
     const uint32_t bias_value = bias != nullptr ? static_cast<uint32_t>(bias->data.i32[oc]) : 0u;
-    const int32_t multiplier = p.multipliers[oc], shift = p.shifts[oc];
-    int8_t* out = output->data.int8 + oc;
+    const ChannelRequant requant = {p.multipliers[oc], p.shifts[oc], output->params.zero_point, p.act_min,
+                                    p.act_max};
+    // Outputs [0, x_begin) and [x_end, out_w) of an interior row, and whole
+    // rows outside [y_begin, y_end), cross the padding.
+    auto border_span = [&](int32_t b, int32_t oy, int32_t ox_begin, int32_t ox_end) {
+      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+      int8_t* out = output->data.int8 + ((b * out_h + oy) * out_w + ox_begin) * out_depth + oc;
+      for (int32_t ox = ox_begin; ox < ox_end; ++ox, out += out_depth) {
+        *out = requant(bias_value + border(b, in_y0, ox * p.stride_w - p.width.padding, oc));
+      }
+    };
     for (int32_t b = 0; b < batches; ++b) {
       for (int32_t oy = 0; oy < out_h; ++oy) {
-        const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-        const bool row_inside = oy >= p.y_begin && oy < p.y_end;
-        const int8_t* in_row = row_inside ? in_channel + (b * in_h + in_y0) * in_w * in_depth : nullptr;
-        for (int32_t ox = 0; ox < out_w; ++ox, out += out_depth) {
-          const int32_t in_x0 = ox * p.stride_w - p.width.padding;
-          uint32_t sum = bias_value;
-          if (row_inside && ox >= p.x_begin && ox < p.x_end) {
-            sum = WindowDot(p.walk, w, in_row + in_x0 * in_depth, input_offset, sum);
-          } else {
-            sum += border(b, in_y0, in_x0, oc);
-          }
-          int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift);
-          acc += output_zero_point;
-          acc = acc < p.act_min ? p.act_min : (acc > p.act_max ? p.act_max : acc);
-          *out = static_cast<int8_t>(acc);
+        if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
+          border_span(b, oy, 0, out_w);
+          continue;
         }
+        border_span(b, oy, 0, p.x_begin);
+        const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+        const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
+        InteriorSpan(p.walk, requant, bias_value, w, in_channel + ((b * in_h + in_y0) * in_w + in_x0) * in_depth,
+                     p.stride_w * in_depth, input_offset, p.x_end - p.x_begin,
+                     output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth + oc, out_depth);
+        border_span(b, oy, p.x_end, out_w);
       }
     }
   }

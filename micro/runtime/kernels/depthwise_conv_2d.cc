@@ -24,7 +24,7 @@ Status Prepare(NodeContext& node) {
   p->channels = {1, out_depth / in_depth, 1};
   if (!HasInterior(*p)) return Status::Ok();
   const int32_t row_x = filter_h > 1 ? p->dilation_h * in_w * in_depth : 0;
-  p->walk = {filter_h, filter_w * out_depth, row_x, filter_w, out_depth, p->dilation_w * in_depth, 1};
+  p->walk = MakeWindowWalk(filter_h, filter_w * out_depth, row_x, filter_w, out_depth, p->dilation_w * in_depth, 1);
   return Status::Ok();
 }
 
