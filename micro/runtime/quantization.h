@@ -26,9 +26,12 @@ inline int32_t WrappingSub(int32_t a, int32_t b) {
 // High 32 bits of 2*a*b, rounded to nearest (ties away from zero), saturated.
 inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
   if (a == b && a == INT32_MIN) return INT32_MAX;
-  int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
-  int64_t nudge = product >= 0 ? (int64_t{1} << 30) : (1 - (int64_t{1} << 30));
-  return static_cast<int32_t>((product + nudge) / (int64_t{1} << 31));
+  // TFLM adds a nudge of 2^30 (1 - 2^30 for a negative product) and divides by
+  // 2^31 truncating toward zero; for a negative product that truncation equals
+  // flooring (product + 2^30) / 2^31, so both cases are one add and an
+  // arithmetic shift (an SMLAL on Cortex-M instead of a sign-dependent sequence).
+  const int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  return static_cast<int32_t>((product + (int64_t{1} << 30)) >> 31);
 }
 
 // x / 2^exponent rounded to nearest, ties away from zero; 0 <= exponent <= 31.
