@@ -94,17 +94,6 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
   }
 }
 
-// Requantization of one output channel: TFLM's MultiplyByQuantizedMultiplier,
-// the output zero point and the activation clamp.
-struct ChannelRequant {
-  int32_t multiplier, shift, zero_point, act_min, act_max;
-  int8_t operator()(uint32_t sum) const {
-    int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift) + zero_point;
-    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
-    return static_cast<int8_t>(acc);
-  }
-};
-
 // Writes `count` outputs of one channel, `out_step` apart, whose windows lie
 // inside the input and start `x_step` inputs apart from `x`; each is
 // requant(bias + sum of w * (x + input_offset) along p.walk).

@@ -1,6 +1,7 @@
 // FULLY_CONNECTED, int8 with per-tensor or per-channel int8 weights and int32
 // bias. Shapes: input [..., depth] flattened to [batches, depth], filter
 // [units, depth], output [batches, units] (any shape with that many elements).
+#include "kernels/dot_product.h"
 #include "kernels/kernel_util.h"
 
 namespace tpw {
@@ -52,17 +53,19 @@ Status Eval(NodeContext& node) {
   const int32_t output_offset = output->params.zero_point;
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t* in = input->data.int8 + b * depth;
+    // sum (w + filter_offset) * (x + input_offset) = sum w * (x + input_offset)
+    // + filter_offset * sum (x + input_offset), all modulo 2^32 like TFLM's
+    // int32 accumulator; the second sum is shared by every unit.
+    uint32_t input_sum = 0;
+    if (filter_offset != 0) {
+      for (int32_t d = 0; d < depth; ++d) input_sum += static_cast<uint32_t>(in[d] + input_offset);
+    }
+    const uint32_t offset_term = static_cast<uint32_t>(filter_offset) * input_sum;
     for (int32_t u = 0; u < units; ++u) {
-      const int8_t* w = filter->data.int8 + u * depth;
-      uint32_t sum = 0;  // wraps like TFLM's int32 accumulator, without UB
-      for (int32_t d = 0; d < depth; ++d) {
-        sum += static_cast<uint32_t>((w[d] + filter_offset) * (in[d] + input_offset));
-      }
-      if (bias != nullptr) sum += static_cast<uint32_t>(bias->data.i32[u]);
-      int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), p.multipliers[u], p.shifts[u]);
-      acc += output_offset;
-      acc = acc < p.act_min ? p.act_min : (acc > p.act_max ? p.act_max : acc);
-      output->data.int8[b * units + u] = static_cast<int8_t>(acc);
+      const uint32_t bias_value = bias != nullptr ? static_cast<uint32_t>(bias->data.i32[u]) : 0u;
+      const ChannelRequant requant = {p.multipliers[u], p.shifts[u], output_offset, p.act_min, p.act_max};
+      const uint32_t sum = RunDot(filter->data.int8 + u * depth, in, depth, input_offset, bias_value + offset_term);
+      output->data.int8[b * units + u] = requant(sum);
     }
   }
   return Status::Ok();

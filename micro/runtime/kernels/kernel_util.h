@@ -65,6 +65,17 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
 // Error unless the optional bias in input `slot` is absent or int32 [channels].
 Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels);
 
+// Requantization of one output channel: TFLM's MultiplyByQuantizedMultiplier,
+// the output zero point and the activation clamp.
+struct ChannelRequant {
+  int32_t multiplier, shift, zero_point, act_min, act_max;
+  int8_t operator()(uint32_t sum) const {
+    int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift) + zero_point;
+    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
+    return static_cast<int8_t>(acc);
+  }
+};
+
 // Element strides of `shape` broadcast to `out_rank` dims (0 where broadcast).
 Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tensor* output, int32_t* strides);
 
