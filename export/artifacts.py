@@ -1,24 +1,18 @@
 """Write a set of output files all at once or not at all."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from tpw_tf import atomic
 from tpw_tf.errors import TpwError
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Artifacts:
     """Stage files beside their destinations; ``commit`` renames them in place.
 
     Used as a context manager: leaving the block without ``commit`` (an error,
-    Ctrl-C) deletes every staged file, so no half-written output is left.
+    Ctrl-C) deletes every staged file. If a rename fails half way, the files
+    already renamed are removed too, so no partial set is left.
     """
 
     def __init__(self):
@@ -34,20 +28,23 @@ class Artifacts:
 
     def stage(self, final: Path) -> Path:
         """A fresh temporary path in ``final``'s folder, keeping its suffix (Keras checks it)."""
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix, dir=final.parent)
-        except OSError as error:
-            raise TpwError(f"cannot write to {final.parent}: {error.strerror}") from error
-        os.close(fd)
-        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the user's usual mode
-        self._staged.append((Path(name), final))
-        return Path(name)
+        if final.exists() and not final.is_file():
+            raise TpwError(f"cannot write {final}: it exists and is not a regular file")
+        temporary = atomic.stage(final)
+        self._staged.append((temporary, final))
+        return temporary
 
     def write(self, final: Path, data: bytes | str) -> None:
-        path = self.stage(final)
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        self.stage(final).write_bytes(data.encode() if isinstance(data, str) else data)
 
     def commit(self) -> None:
-        for temporary, final in self._staged:
-            os.replace(temporary, final)
+        published = []
+        try:
+            for temporary, final in self._staged:
+                atomic.publish(temporary, final)
+                published.append(final)
+        except TpwError:
+            for final in published:
+                final.unlink(missing_ok=True)
+            raise
         self._staged.clear()

@@ -13,25 +13,9 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from tpw_export.packing import PACKING_BITS, fake_quantize
 from tpw_tf.errors import ExportError
 from tpw_tf.layers import GeneratedPointwise, LayerCode
-
-PACKING_BITS = (4, 6, 8)
-
-
-def quantize_symmetric(values: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
-    """Integer codes in ``[-(2^(b-1)-1), 2^(b-1)-1]`` and the one scale that restores them."""
-    qmax = 2 ** (bits - 1) - 1
-    peak = float(np.max(np.abs(values))) if values.size else 0.0
-    scale = peak / qmax if peak > 0 else 1.0
-    return np.clip(np.round(values / scale), -qmax, qmax).astype(np.int32), np.float32(scale)
-
-
-def fake_quantize(values: np.ndarray, bits: int) -> np.ndarray:
-    """``values`` after a round trip through :func:`quantize_symmetric`."""
-    codes, scale = quantize_symmetric(values, bits)
-    return (codes * scale).astype(values.dtype)
-
 
 def generated_layers(model: keras.Model) -> list[GeneratedPointwise]:
     return [layer for layer in model.layers if isinstance(layer, GeneratedPointwise)]

@@ -12,12 +12,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from tpw_export.packing import PACKING_BITS
 from tpw_tf.errors import TpwError
 
 
 def parse_args(argv):
-    from tpw_export.bake import PACKING_BITS
-
     parser = argparse.ArgumentParser(prog="tpw-export", description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", required=True, help="synthetic, apnea, mitdb, ptbxl or speech")
     parser.add_argument("--out", required=True, type=Path, help="output flatbuffer, PATH.tflite")
@@ -70,8 +69,8 @@ def _quiet_tensorflow():
 
 
 def main(argv=None) -> int:
-    _quiet_tensorflow()
     args = parse_args(argv)
+    _quiet_tensorflow()
     try:
         paths = output_paths(args.out)
         if args.epochs < 1:

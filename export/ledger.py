@@ -76,7 +76,7 @@ def _expanded_side(model: keras.Model, bits: int) -> list[Component]:
             tensors += 1
     components = [Component(name, "generated", n, bits, _GENERATED) for name, n in counts.items() if n]
     if tensors:
-        # One float32 scale per packed tensor (see bake.quantize_symmetric).
+        # One float32 scale per packed tensor (see packing.quantize_symmetric).
         components.append(Component("packing scales", "quantization", tensors, 32, _GENERATED))
     ternary: dict[tuple[str, int], int] = {}
     for layer in expanded_layers(model):

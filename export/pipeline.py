@@ -31,7 +31,7 @@ class Export:
     dataset: data.Dataset
 
 
-def load_checkpoint(path: Path, input_shape) -> keras.Model:
+def load_checkpoint(path: Path, input_shape, num_classes: int) -> keras.Model:
     """A model saved as ``.keras``; one-line error for a missing, corrupt or mismatched file."""
     if not path.is_file():
         raise TpwError(f"checkpoint {path}: no such file")
@@ -43,6 +43,9 @@ def load_checkpoint(path: Path, input_shape) -> keras.Model:
     if tuple(model.input_shape[1:]) != tuple(input_shape):
         raise TpwError(f"checkpoint {path}: takes inputs {tuple(model.input_shape[1:])}, "
                        f"the dataset has {tuple(input_shape)}")
+    if model.output_shape[-1] != num_classes:
+        raise TpwError(f"checkpoint {path}: predicts {model.output_shape[-1]} classes, "
+                       f"the dataset has {num_classes}")
     return model
 
 
@@ -62,7 +65,7 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
     train_split = ds.require("train")
     if checkpoint is not None:
-        model = load_checkpoint(checkpoint, ds.input_shape)
+        model = load_checkpoint(checkpoint, ds.input_shape, ds.num_classes)
     else:
         train.seed_everything(seed)
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))

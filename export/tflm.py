@@ -4,13 +4,15 @@ TFLM comes from the ``tflite-micro`` wheel and never imports TensorFlow.
 tf.lite runs with one of two op resolvers:
 
 * ``reference`` (``BUILTIN_REF``): the reference kernels, which share TFLM's
-  integer arithmetic. Measured on our exported models, they equal TFLM bit for
-  bit; this is the parity gate. (Their FULLY_CONNECTED rounds once where TFLM
-  rounds twice, which is why the zoo's classifiers are 1x1 convolutions.)
+  integer arithmetic for the ops our models use. Measured on our exported
+  models they equal TFLM bit for bit; this is the parity gate. (Their
+  FULLY_CONNECTED is known to differ from TFLM by one LSB, which is one
+  reason the zoo's classifiers are 1x1 convolutions.)
 * ``optimized`` (``BUILTIN_WITHOUT_DEFAULT_DELEGATES``): the optimized kernels
-  without XNNPACK. Their CONV_2D on a 1x1 map (the classifier) requantizes
-  with single rounding and differed from TFLM by one LSB on 4 of 360 synthetic
-  test windows, so their agreement is reported, not required.
+  without XNNPACK. Their FULLY_CONNECTED, MEAN and CONV_2D on a 1x1 map (the
+  classifier) requantize with single rounding where TFLM rounds twice; they
+  differed from TFLM by one LSB on 4 of 360 synthetic test windows, so their
+  agreement is reported, not required.
 """
 from __future__ import annotations
 

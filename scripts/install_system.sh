@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs, installed only when missing:
-#   host C++ (g++, make), clang (libFuzzer), xxd, the Cortex-M toolchain, and
+#   Python's venv, host C++ (g++, make), clang (libFuzzer), xxd, the Cortex-M toolchain, and
 #   QEMU >= 10 (the first with the STM32L475 board; Debian 12 has it in bookworm-backports).
 set -euo pipefail
 
@@ -14,6 +14,7 @@ need g++ g++
 need clang++ clang
 need xxd xxd
 need arm-none-eabi-g++ "gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
+python3 -c "import venv, ensurepip" 2>/dev/null || packages+=("python3-venv python3-pip")
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "install: apt-get install ${packages[*]}"
   $SUDO apt-get update -q

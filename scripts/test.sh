@@ -7,10 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install_system.sh
-python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+# A project virtual environment: Debian's own Python refuses system-wide pip installs (PEP 668).
+[ -x .venv/bin/python ] || python3 -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+python -m pip install -q --disable-pip-version-check -e ".[dev]"
 
 echo "== Python: layers, models, data, training, evaluation, export"
-python3 -m pytest -q --ignore=tests/micro --ignore=tests/firmware
+python -m pytest -q --ignore=tests/micro --ignore=tests/firmware
 
 echo "== micro runtime"
 bash scripts/test_micro_runtime.sh

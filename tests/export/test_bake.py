@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from tpw_export.bake import PACKING_BITS, bake, pack
+from tpw_export.bake import bake, pack
+from tpw_export.packing import PACKING_BITS
 from tpw_tf.errors import ExportError
 from tpw_tf.layers import GeneratedPointwise, LayerCode, PointwiseGenerator
 

@@ -79,6 +79,19 @@ def _corrupt_checkpoint(tmp_path):
     return path
 
 
+def test_an_output_that_cannot_be_replaced_leaves_nothing(first_run, tmp_path):
+    """A folder where OUT.keras would go: nothing of the set is written."""
+    out, _ = first_run
+    (tmp_path / "m.keras").mkdir()
+    before = set(tmp_path.iterdir())
+    result = tpw_export("--dataset", "synthetic", "--out", tmp_path / "m.tflite",
+                        "--checkpoint", out.with_suffix(".keras"), "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: cannot write {tmp_path / 'm.keras'}: "
+                                                  "it exists and is not a regular file"]
+    assert set(tmp_path.iterdir()) == before
+
+
 @pytest.mark.parametrize("case, args, message", [
     ("unknown dataset", ["--dataset", "nope"], "unknown dataset 'nope'"),
     ("missing folder", ["--dataset", "synthetic", "--out", "{tmp}/no/such/m.tflite"], "does not exist"),

@@ -1,0 +1,63 @@
+"""Write a file completely or not at all.
+
+Every command that writes a result stages it in a temporary file beside the
+destination and renames it into place, so an error or Ctrl-C never leaves a
+half-written file; failures to write become one-line TpwErrors.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from tpw_tf.errors import TpwError
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (other threads may be creating files)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def stage(final: Path) -> Path:
+    """A fresh empty file beside ``final`` (same suffix: Keras checks it), with the usual mode."""
+    final = Path(final)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix, dir=final.parent)
+    except OSError as error:
+        raise TpwError(f"cannot write {final}: {error.strerror}") from error
+    os.close(fd)
+    os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600
+    return Path(name)
+
+
+def publish(temporary: Path, final: Path) -> None:
+    """Rename a staged file into place."""
+    try:
+        os.replace(temporary, final)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise TpwError(f"cannot write {final}: {error.strerror}") from error
+
+
+@contextlib.contextmanager
+def staged(final: Path):
+    """``with staged(path) as tmp:`` write ``tmp``; it replaces ``path`` only if the block succeeds."""
+    final = Path(final)
+    temporary = stage(final)
+    try:
+        yield temporary
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    publish(temporary, final)
+
+
+def write(final: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``final`` atomically."""
+    with staged(final) as temporary:
+        temporary.write_bytes(data.encode() if isinstance(data, str) else data)
