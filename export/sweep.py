@@ -258,9 +258,8 @@ def sweep(runs: list[dict], out: Path, *, data_root: Path | None = None, spec_ar
         else:
             log(f"{head}: running")
             result = execute(run, out, data_root)
-            log(f"{head}: macro-F1 {_metric_text(result['metrics']['macro_f1'])}, flash "
-                + ", ".join(f"{s} {result['schedules'][s]['flash_bytes']:,} B" for s in SCHEDULES)
-                + f" ({result['seconds']:.0f} s)")
+            log(f"{head}: macro-F1 {_metric_text(result['metrics']['macro_f1'])}, "
+                f"flash {_flash_text(result)} ({result['seconds']:.0f} s)")
         results.append(result)
         write_reports(results, out, spec_arg)
     return results
@@ -273,6 +272,10 @@ def _metric_text(m: dict | None) -> str:
     if m is None or m["value"] is None:
         return "n/a"
     return f"{m['value']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}]"
+
+
+def _flash_text(result: dict) -> str:
+    return ", ".join(f"{s} {flash(result, s):,} B" for s in SCHEDULES)
 
 
 def flash(result: dict, schedule: str) -> int:
@@ -362,14 +365,13 @@ def markdown(results: list[dict], spec_arg: str) -> str:
         lines += ["## Smallest generated model reaching the best comparator", ""]
         for dataset, s in summary.items():
             best = s["best_comparator"]
-            lines.append(f"- **{dataset}**: best comparator {best['run']['model']} ({config_label(best['run'])}) "
-                         f"macro-F1 {_metric_text(best['metrics']['macro_f1'])}, flash "
-                         f"{flash(best, 'baked'):,} B.")
+            lines.append(f"- **{dataset}**: best comparator `{best['key']}` {best['run']['model']} "
+                         f"({config_label(best['run'])}), macro-F1 {_metric_text(best['metrics']['macro_f1'])}, "
+                         f"flash {_flash_text(best)}.")
             for label, match in (("reaches it", s["match"]), ("reaches its CI lower bound", s["within_ci"])):
                 lines.append(f"  - {label}: " + ("none" if match is None else
                              f"`{match['key']}` {config_label(match['run'])}, macro-F1 "
-                             f"{match['metrics']['macro_f1']['value']:.3f}, flash "
-                             + ", ".join(f"{sch} {flash(match, sch):,} B" for sch in SCHEDULES)))
+                             f"{match['metrics']['macro_f1']['value']:.3f}, flash {_flash_text(match)}"))
         lines.append("")
     return "\n".join(lines)
 
