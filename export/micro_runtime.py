@@ -16,6 +16,8 @@ CLI: ``tpw-micro-run MODEL.tflite IN.npy OUT.npy`` runs every window of
 from __future__ import annotations
 
 import argparse
+import functools
+import io
 import os
 import subprocess
 import sys
@@ -25,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tpw_tf.errors import ExportError
+from tpw_tf import atomic
+from tpw_tf.errors import ExportError, TpwError
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "micro" / "runtime"
 _DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
@@ -54,17 +57,23 @@ def sanitized() -> bool:
 
 
 def build_dir() -> Path:
+    """Absolute, because make runs in the runtime folder, not the caller's."""
     default = RUNTIME_DIR.parent.parent / "build" / "micro_runtime"
-    return Path(os.environ.get("TPW_MICRO_BUILD_DIR", default))
+    return Path(os.environ.get("TPW_MICRO_BUILD_DIR", default)).resolve()
 
 
 def runner_path(*, sanitize: bool | None = None) -> Path:
     """Build (if stale) and return the host driver; ``sanitize`` defaults to the env switch."""
-    sanitize = sanitized() if sanitize is None else sanitize
-    target = build_dir() / ("tpw_micro_run_asan" if sanitize else "tpw_micro_run")
+    return _built_runner(sanitized() if sanitize is None else sanitize, build_dir())
+
+
+@functools.cache
+def _built_runner(sanitize: bool, folder: Path) -> Path:
+    """Run make once per process and build: every model run after the first reuses its binary."""
+    target = folder / ("tpw_micro_run_asan" if sanitize else "tpw_micro_run")
     if not (RUNTIME_DIR / "Makefile").is_file():
         raise ExportError(f"micro runtime sources not found in {RUNTIME_DIR}")
-    command = ["make", "-s", "-C", str(RUNTIME_DIR), "runner", f"BUILD_DIR={build_dir()}",
+    command = ["make", "-s", "-C", str(RUNTIME_DIR), "runner", f"BUILD_DIR={folder}",
                f"SANITIZE={int(sanitize)}"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -112,18 +121,20 @@ def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
     return ModelInfo(used, tuple(inputs), tuple(outputs))
 
 
-def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = None) -> list[np.ndarray]:
+def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = None,
+        info: ModelInfo | None = None) -> list[np.ndarray]:
     """Run ``N`` samples through the runtime.
 
     Args:
         model: flatbuffer bytes.
         inputs: one array per model input, each ``(N, *input_shape[1:])`` of the input's dtype.
         arena_bytes: arena size to run in (default: a generous 64 MiB).
+        info: ``describe(model, arena_bytes=arena_bytes)`` if the caller already has it.
 
     Returns:
         One array per model output, ``(N, *output_shape[1:])``.
     """
-    info = describe(model, arena_bytes=arena_bytes)
+    info = describe(model, arena_bytes=arena_bytes) if info is None else info
     if len(inputs) != len(info.inputs):
         raise ExportError(f"micro runtime: the model has {len(info.inputs)} inputs, got {len(inputs)} arrays")
     samples = {len(x) for x in inputs}
@@ -152,10 +163,28 @@ def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = Non
     return [np.array(table[f"o{k}"]) for k in range(len(info.outputs))]
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent or ".", suffix=".npy", delete=False) as handle:
-        np.save(handle, array)
-    os.replace(handle.name, path)
+def _read_inputs(path: Path) -> np.ndarray:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        # ValueError and EOFError (not a .npy, truncated) carry no filename.
+        raise ExportError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
+    if not isinstance(x, np.ndarray):
+        raise ExportError(f"cannot read {path}: an .npz archive, expected one .npy array")
+    return x
+
+
+def _check_destination(path: Path) -> None:
+    """Fail before the model runs if ``path`` cannot be written (missing folder, read-only, a folder)."""
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    atomic.stage(path).unlink()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,18 +196,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arena", type=int, default=None, help="arena size in bytes (default 64 MiB)")
     args = parser.parse_args(argv)
     try:
+        if args.arena is not None and args.arena <= 0:
+            raise ExportError(f"--arena must be a positive number of bytes, got {args.arena}")
         try:
             model = args.model.read_bytes()
-            x = np.load(args.inputs, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise ExportError(f"cannot read {error.filename or args.inputs}: {error}") from error
+        except OSError as error:
+            raise ExportError(f"cannot read {args.model}: {error.strerror}") from error
+        x = _read_inputs(args.inputs)
+        _check_destination(args.outputs)
         info = describe(model, arena_bytes=args.arena)
         if len(info.inputs) != 1 or len(info.outputs) != 1:
             raise ExportError(f"{args.model}: tpw-micro-run handles one input and one output, the model has "
                               f"{len(info.inputs)} and {len(info.outputs)}")
-        (y,) = run(model, [x], arena_bytes=args.arena)
-        _atomic_save(args.outputs, y)
-    except ExportError as error:
+        (y,) = run(model, [x], arena_bytes=args.arena, info=info)
+        atomic.write(args.outputs, _npy_bytes(y))
+    except TpwError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"{len(y)} windows, arena_used_bytes {info.arena_used_bytes}")

@@ -2,6 +2,7 @@
 import functools
 
 import numpy as np
+import pytest
 
 import micro_op_cases
 import micro_parity
@@ -42,3 +43,61 @@ def test_cli_rejects_inputs_of_the_wrong_shape(tmp_path, capsys):
     np.save(tmp_path / "in.npy", np.zeros((2, 999), np.int8))
     code = micro_runtime.main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
     assert code == 1 and "input 0 must be int8" in capsys.readouterr().err
+
+
+def _main(folder, inputs="in.npy", outputs="out.npy", *extra):
+    return micro_runtime.main([str(folder / "model.tflite"), str(folder / inputs), str(folder / outputs), *extra])
+
+
+@pytest.fixture
+def case(tmp_path, monkeypatch):
+    """A one-op model and 3 matching int8 windows in ``tmp_path``, which is also the cwd."""
+    monkeypatch.chdir(tmp_path)
+    flatbuffer = one_op_model()
+    (tmp_path / "model.tflite").write_bytes(flatbuffer)
+    np.save(tmp_path / "in.npy", micro_parity.random_inputs(flatbuffer, 3, 11)[0])
+    return tmp_path
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_an_input_that_is_not_npy_is_a_one_line_error(case, capsys):
+    (case / "in.npy").write_text("these are not int8 windows\n")
+    assert _main(case) == 1
+    assert str(case / "in.npy") in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("outputs, expected", [("missing/out.npy", "No such file or directory"),
+                                               ("folder", "is a folder")])
+def test_an_unwritable_output_is_refused_before_running_and_leaves_no_file(case, capsys, outputs, expected):
+    (case / "folder").mkdir()
+    before = sorted(p.name for p in case.rglob("*"))
+    assert _main(case, "in.npy", outputs) == 1
+    assert expected in _one_line_error(capsys)
+    assert sorted(p.name for p in case.rglob("*")) == before
+
+
+def test_a_non_positive_arena_is_refused(case, capsys):
+    assert _main(case, "in.npy", "out.npy", "--arena", "-5") == 1
+    assert "--arena must be a positive number of bytes, got -5" in _one_line_error(capsys)
+    assert not (case / "out.npy").exists()
+
+
+def test_a_relative_build_dir_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TPW_MICRO_BUILD_DIR", "relative/build")
+    assert micro_runtime.build_dir() == tmp_path / "relative" / "build"
+
+
+def test_the_cli_describes_the_model_once(case, monkeypatch, capsys):
+    calls = []
+    real_describe = micro_runtime.describe
+    monkeypatch.setattr(micro_runtime, "describe", lambda *a, **k: calls.append(a) or real_describe(*a, **k))
+    assert _main(case) == 0
+    assert len(calls) == 1
+    assert "3 windows" in capsys.readouterr().out
