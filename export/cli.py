@@ -29,6 +29,10 @@ def parse_args(argv):
     parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a dataset loader option, e.g. -o split=ds1-patients (repeatable)")
     parser.add_argument("--checkpoint", type=Path, help="a trained PATH.keras to export instead of training")
+    parser.add_argument("--compress", choices=("prune", "cluster"),
+                        help="prune or cluster the baked model (tensorflow-model-optimization); "
+                             "the ledger counts the packed kernels for boot / lazy")
+    parser.add_argument("--qat", action="store_true", help="quantization-aware fine-tuning before conversion")
     parser.add_argument("--firmware", action="store_true",
                         help="also build the STM32L4 firmware, run it in QEMU and add it to the ledger")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -80,12 +84,13 @@ def main(argv=None) -> int:
         from tpw_export.c_array import c_array
         from tpw_export.ledger import format_table, write_json
         from tpw_export.native_io import captured_fd
-        from tpw_tf.data.cli import parse_options
+        from tpw_tf.data.options import parse_options
 
         result = pipeline.run(dataset=args.dataset, model_name=args.model, epochs=args.epochs,
                               seed=args.seed, bits=args.bits, data_dir=args.data_dir,
                               checkpoint=args.checkpoint, progress=not args.quiet,
-                              dataset_options=parse_options(args.data_option))
+                              dataset_options=parse_options(args.data_option),
+                              compress=args.compress, qat=args.qat)
         if args.firmware:
             from tpw_export import sim
 

@@ -88,8 +88,12 @@ def _expanded_side(model: keras.Model, bits: int) -> list[Component]:
     return components
 
 
-def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
-    """INT8 kernels, int32 biases and per-channel weight scales of the baked model."""
+def _baked_side(model: keras.Model, baked: keras.Model, *, kernels_packed: bool) -> list[Component]:
+    """INT8 kernels, int32 biases and per-channel weight scales of the baked model.
+
+    With ``kernels_packed`` (a pruned or clustered model) every INT8 kernel is
+    stored in the flatbuffer only; boot and lazy store the packed encodings.
+    """
     generated = {layer.name for layer in generated_layers(model)}
     expanded = {layer.name for layer in expanded_layers(model)}
     groups: dict[tuple[str, str], int] = {}
@@ -125,7 +129,8 @@ def _baked_side(model: keras.Model, baked: keras.Model) -> list[Component]:
         biases += channels
         # Convolutions carry one weight scale per output channel, dense layers one per tensor.
         scales += 1 if isinstance(layer, keras.layers.Dense) else channels
-    components = [Component(name, kind, count, 8, ["baked"] if name.endswith("PW (INT8)") else _ALL)
+    components = [Component(name, kind, count, 8,
+                            ["baked"] if kernels_packed or name.endswith("PW (INT8)") else _ALL)
                   for (name, kind), count in groups.items()]
     components.append(Component("biases", "int32", biases, 32, _ALL))
     components.append(Component("weight scales", "quantization", scales, 32, _ALL))
@@ -140,24 +145,39 @@ def activation_tensors(flatbuffer: bytes) -> int:
     return len(seen) + 1  # the model input is produced by no op
 
 
+def _packed_kernels(compressed) -> list[Component]:
+    """A pruned or clustered model's kernels as boot / lazy store them (``Compressed.components``)."""
+    totals: dict[tuple[str, int], int] = {}
+    for row in compressed.components():
+        totals[(row["kind"], row["bits"])] = totals.get((row["kind"], row["bits"]), 0) + row["count"]
+    return [Component(f"packed kernels ({kind.replace('_', ' ')})", compressed.method, count, bits, _GENERATED)
+            for (kind, bits), count in sorted(totals.items())]
+
+
 def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, bits: int,
-                 arena_bytes: int) -> dict:
+                 arena_bytes: int, compressed=None) -> dict:
     """The ledger as a JSON-ready dict.
 
     Args:
         model: the trained model (generated or plain).
-        baked: ``bake(model, bits=bits)``.
+        baked: ``bake(model, bits=bits)`` (or ``compressed.model``).
         flatbuffer: ``convert(baked, ...)``.
         bits: packing precision of the generator side.
         arena_bytes: TFLM's arena for ``flatbuffer``.
+        compressed: a ``tpw_tf.compress.Compressed`` whose ``model`` is ``baked``:
+            boot and lazy then store its packed kernels and decode them into SRAM.
     """
-    components = _expanded_side(model, bits) + _baked_side(model, baked)
+    components = (_expanded_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
+                  + (_packed_kernels(compressed) if compressed is not None else []))
     components.append(Component("activation quantization", "quantization",
                                 activation_tensors(flatbuffer), _ACTIVATION_PARAM_BITS, _ALL))
     parameter_bytes = {s: sum(c.bytes for c in components if s in c.schedules) for s in SCHEDULES}
     overhead = len(flatbuffer) - parameter_bytes["baked"]
-    # INT8 bytes of each expanded kernel, as boot / lazy materialize it in SRAM.
-    kernels = [int(baked.get_layer(layer.name).kernel.shape.num_elements()) for layer in expanded_layers(model)]
+    # INT8 bytes of each kernel boot / lazy materialize in SRAM: the expanded ones, or every
+    # kernel of a pruned or clustered model.
+    kernels = ([stats.count for stats in compressed.kernels] if compressed is not None else
+               [int(baked.get_layer(layer.name).kernel.shape.num_elements())
+                for layer in expanded_layers(model)])
     sram_extra = {"baked": 0, "boot": sum(kernels), "lazy": max(kernels, default=0)}
     schedules = {s: {"parameter_bytes": parameter_bytes[s], "flash_bytes": parameter_bytes[s] + overhead,
                      "sram_bytes": arena_bytes + sram_extra[s]} for s in SCHEDULES}
@@ -173,6 +193,8 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         "expanded_layers": {"count": len(kernels), "int8_kernel_bytes": sum(kernels),
                             "packed_bytes": generated_bytes},
         "firmware": None,
+        "compression": (None if compressed is None
+                        else {"method": compressed.method, "tflm": compressed.tflm}),
     }
 
 
@@ -189,8 +211,8 @@ def format_table(ledger: dict) -> str:
     g = ledger["expanded_layers"]
     lines += ["", f"flatbuffer {ledger['flatbuffer_bytes']:,} B (structure {ledger['flatbuffer_overhead_bytes']:,} B), "
                   f"TFLM arena {ledger['arena_bytes']:,} B",
-              f"generated / ternary layers: {g['count']}, INT8 kernels {g['int8_kernel_bytes']:,} B, "
-              f"packed instead: {g['packed_bytes']:,} B"]
+              f"kernels expanded at boot (generated, ternary, pruned or clustered): {g['count']}, "
+              f"INT8 {g['int8_kernel_bytes']:,} B, stored packed instead: {g['packed_bytes']:,} B"]
     firmware = ledger.get("firmware")
     if firmware:
         lines.append(f"firmware (STM32L475, QEMU): flash {firmware['flash']:,} B (runtime code "

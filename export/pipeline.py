@@ -19,6 +19,8 @@ from tpw_tf.errors import ExportError, TpwError
 from tpw_tf.models import build_model
 
 CALIBRATION_WINDOWS = 256
+# --compress choice -> what QAT preserves of it
+COMPRESSORS = {None: None, "prune": "sparsity", "cluster": "clusters"}
 
 
 @dataclass
@@ -57,11 +59,18 @@ def calibration_windows(split: data.Split, seed: int) -> np.ndarray:
 
 def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
-        model_config: dict | None = None, dataset_options: dict | None = None) -> Export:
+        model_config: dict | None = None, dataset_options: dict | None = None,
+        compress: str | None = None, qat: bool = False) -> Export:
     """Train (or load) a model, bake, convert to INT8, check parity and count bytes.
 
     ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``).
+    ``compress`` (``prune`` or ``cluster``) fine-tunes the baked model with
+    tensorflow-model-optimization; the ledger then counts its packed kernels for
+    boot and lazy. ``qat`` adds quantization-aware fine-tuning before conversion
+    (preserving the pruned zeros or the clusters when compressing).
     """
+    if compress not in COMPRESSORS:
+        raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
     ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
     train_split = ds.require("train")
     if checkpoint is not None:
@@ -71,7 +80,19 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
     baked = bake(model, bits=bits)
-    flatbuffer = convert(baked, calibration_windows(train_split, seed))
+    compressed = None
+    if compress is not None:
+        from tpw_tf import compress as compression
+
+        compressed = getattr(compression, compress)(baked, train_split.x, train_split.y)
+        baked = model = compressed.model  # its kernels are no longer generated: count them as stored
+    exported = baked
+    if qat:
+        from tpw_tf import compress as compression
+
+        exported = compression.quantize_aware(baked, train_split.x, train_split.y,
+                                              preserve=COMPRESSORS[compress])
+    flatbuffer = convert(exported, calibration_windows(train_split, seed))
     check_name = "test" if len(ds.splits["test"]) else "train"
     check_split = ds.splits[check_name]
     parity = {"split": check_name, **check_parity(flatbuffer, baked, check_split.x, check_split.y)}
@@ -81,7 +102,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
                           f"{parity['mismatched_windows']} of {parity['windows']} windows"
                           + (f", first at op {where['op']} {where['name']} (by {where['difference']})"
                              if where else ""))
-    ledger = build_ledger(model, baked, flatbuffer, bits=bits, arena_bytes=tflm_arena_bytes(flatbuffer))
+    ledger = build_ledger(model, baked, flatbuffer, bits=bits, arena_bytes=tflm_arena_bytes(flatbuffer),
+                          compressed=compressed)
+    ledger["qat"] = qat
     ledger["dataset"] = dataset
     ledger["parity"] = parity
     return Export(model, baked, flatbuffer, ledger, parity, ds)

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import tf_keras as keras
 from tensorflow.lite.python import schema_py_generated as schema
 
 from tpw_export.bake import bake
@@ -120,3 +121,30 @@ def test_schedules_arithmetic(exported, small_config, tmp_path):
     for name, schedule in s.items():
         assert schedule["parameter_bytes"] == sum(c["bytes"] for c in ledger["components"]
                                                   if name in c["schedules"])
+
+
+def test_a_pruned_model_stores_packed_kernels_for_boot_and_lazy(windows, tmp_path):
+    """Pruned kernels: the flatbuffer keeps them dense INT8 (TFLM runs that as is);
+    boot and lazy store a presence mask plus the non-zero values and decode them."""
+    from tpw_tf import compress
+    from tpw_tf.models import build_model
+
+    model = build_model("tiny_separable_cnn", windows.shape[1:], 3, width=8, depth=2, stem_filters=4)
+    labels = np.arange(len(windows)) % 3
+    pruned = compress.prune(model, windows, labels, sparsity=0.5, epochs=1)
+    flatbuffer = convert(pruned.model, windows)
+    arena = tflm_arena_bytes(flatbuffer)
+    ledger = build_ledger(pruned.model, pruned.model, flatbuffer, bits=8, arena_bytes=arena, compressed=pruned)
+
+    kernels = [w.numpy() for layer in pruned.model.layers for w in layer.weights[:1]
+               if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))]
+    int8_bytes = sum(k.size for k in kernels)
+    # Each kernel packed the cheaper way: a 1-bit mask plus its non-zeros, or dense.
+    packed = sum(min(math.ceil(k.size / 8) + np.count_nonzero(k), k.size) for k in kernels)
+    s = ledger["schedules"]
+    assert sum(c["bytes"] for c in ledger["components"] if c["kind"] == "pruned") == packed
+    assert all(c["schedules"] == ["baked"] for c in ledger["components"] if c["kind"] == "int8 kernel")
+    assert s["boot"]["flash_bytes"] == len(flatbuffer) - int8_bytes + packed
+    assert s["boot"]["sram_bytes"] == arena + int8_bytes
+    assert s["lazy"]["sram_bytes"] == arena + max(k.size for k in kernels)
+    assert ledger["compression"]["method"] == "pruned"
