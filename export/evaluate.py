@@ -5,10 +5,13 @@
 
 The flatbuffer runs in a child process that imports tflite-runtime and never
 TensorFlow (tflite-runtime 2.14 crashes in a process that has loaded TF 2.21;
-this module imports neither, so the child can import it). It uses the
+this module imports neither, so the child can import it); the parent first
+checks the flatbuffer with TFLM's loader, because a truncated file crashes
+tflite-runtime instead of raising. It uses the
 reference kernels, whose outputs equal TFLM's, so the metrics are the device's. Validation and the
 evaluated split go through the same INT8 model; for a binary task the decision
-threshold is tuned on the validation scores only, then applied to the split.
+threshold is tuned on the validation scores only, then applied to the split
+(which therefore cannot be ``val`` itself).
 Optional median filtering runs within each record in time order. Confidence
 intervals come from a bootstrap over groups (records, patients, speakers).
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tpw_tf import data, metrics
-from tpw_tf.data.cli import parse_options
+from tpw_tf import atomic, data, metrics
+from tpw_tf.data.options import parse_options
 from tpw_tf.errors import ExportError, TpwError
 
 # The child's program: import this module (numpy only) and run the interpreter.
@@ -44,8 +46,9 @@ def _interpreter(model_path: str):
             from ai_edge_litert import interpreter as lite
         except ImportError:
             from tensorflow.lite.python import interpreter as lite
-    # The reference kernels are the ones TFLM's match bit for bit: measured on tflite-runtime 2.14,
-    # the optimized ones differ from TFLM by one LSB on about 1 window in 8 (tests/eval checks this).
+    # The reference kernels are the ones TFLM's match bit for bit (tests/eval checks the reference
+    # outputs equal TFLM's); measured once on tflite-runtime 2.14, the optimized ones differed from
+    # TFLM by one LSB on about 1 window in 8.
     return lite.Interpreter(model_path=model_path,
                             experimental_op_resolver_type=lite.OpResolverType.BUILTIN_REF)
 
@@ -75,6 +78,19 @@ def interpret_files(model_path: str, inputs_path: str, outputs_path: str) -> Non
     np.savez(outputs_path, outputs=outputs, scale=scale, zero_point=zero_point)
 
 
+def check_flatbuffer(model_path: Path) -> None:
+    """Raise a one-line ExportError unless TFLM can load ``model_path`` (no TensorFlow involved)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        runtime.Interpreter.from_bytes(Path(model_path).read_bytes())
+    except OSError as error:
+        raise ExportError(f"{model_path}: cannot read the model ({error.strerror})") from None
+    except Exception as error:  # the loader raises struct.error, RuntimeError, ... for a bad file
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ExportError(f"{model_path}: not a valid TFLite model ({reason})") from None
+
+
 def run_int8(model_path: Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Run float windows ``x`` ``(N, 1, T, C)`` through the flatbuffer in a TF-free child process.
 
@@ -82,11 +98,14 @@ def run_int8(model_path: Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         The raw outputs ``(N, K)`` (int8 for an INT8 model) and their
         dequantized float64 values (the INT8 model's class probabilities).
     """
+    check_flatbuffer(model_path)
     with tempfile.TemporaryDirectory() as tmp:
         inputs, outputs = Path(tmp) / "x.npy", Path(tmp) / "y.npz"
         np.save(inputs, np.asarray(x, np.float32))
         child = subprocess.run([sys.executable, "-c", _CHILD, str(model_path), str(inputs), str(outputs)],
                                capture_output=True, text=True)
+        if child.returncode < 0:
+            raise ExportError(f"{model_path}: the INT8 interpreter crashed (signal {-child.returncode})")
         if child.returncode != 0:
             lines = [line for line in child.stderr.strip().splitlines() if line.strip()]
             raise ExportError(f"{model_path}: the INT8 interpreter failed: "
@@ -103,12 +122,16 @@ def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", me
     For two classes the threshold is tuned on the INT8 model's validation
     scores (after the same median filter), so the evaluated split's labels
     never reach it; for more classes decisions are argmax and ``threshold`` is None.
+    A binary ``split="val"`` is refused: its threshold would be tuned on the labels it is scored on.
     """
     model_path = Path(model_path)
     if not model_path.is_file():
         raise ExportError(f"model file not found: {model_path}")
-    target = dataset.require(split)
     binary = dataset.num_classes == 2
+    if binary and split == "val":
+        raise ExportError(f"--split val: dataset '{dataset.name}' has two classes and its decision threshold "
+                          "is tuned on val, so val scores would be optimistic; evaluate test or train")
+    target = dataset.require(split)
     val = dataset.require("val") if binary else None
     windows = np.concatenate([val.x, target.x]) if binary else target.x
     _, probabilities = run_int8(model_path, windows)
@@ -143,28 +166,26 @@ def format_table(report: dict) -> str:
     return "\n".join(rows)
 
 
-def _json_safe(value):
-    """NaN (e.g. AUC with one class present) becomes null: JSON has no NaN."""
+def json_safe(value):
+    """NaN (e.g. AUC with one class present) becomes null, in nested dicts too: JSON has no NaN."""
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def check_json_destination(path: Path) -> None:
+    """Fail now, not after the evaluation, if ``--json`` cannot be written (missing folder, read-only, a folder)."""
+    if path.is_dir():
+        raise ExportError(f"--json: cannot write {path}: it is a folder")
+    try:
+        atomic.stage(path).unlink()
+    except TpwError as error:
+        raise ExportError(f"--json: {error}") from None
+
+
 def write_json(report: dict, path: Path) -> None:
-    """Write ``report`` to ``path`` through a temporary file in the same folder (never half-written)."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as error:
-        raise ExportError(f"cannot write --json {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_json_safe(report), f, indent=2, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``report`` to ``path`` completely or not at all."""
+    atomic.write(Path(path), json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")
 
 
 def parse_args(argv):
@@ -190,6 +211,8 @@ def main(argv=None) -> int:
             raise TpwError(f"--median-width must be an odd positive int, got {args.median_width}")
         if args.resamples < 1:
             raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
+        if args.json is not None:
+            check_json_destination(args.json)
         dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
                           resamples=args.resamples, seed=args.seed)

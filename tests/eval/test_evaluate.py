@@ -106,16 +106,41 @@ def test_cli_prints_a_table_and_writes_the_json_report(three_class, tmp_path, ca
     (["missing.tflite", "--dataset", "synthetic"], "error: model file not found: missing.tflite"),
     (["MODEL", "--dataset", "nope"], "error: unknown dataset 'nope'"),
     (["MODEL", "--dataset", "synthetic", "--median-width", "4"], "error: --median-width must be an odd"),
-    (["MODEL", "--dataset", "synthetic", "--json", "/nonexistent/r.json"], "error: cannot write --json"),
+    (["MODEL", "--dataset", "synthetic", "--json", "/nonexistent/r.json"],
+     "error: --json: cannot write /nonexistent/r.json: No such file or directory"),
+    (["MODEL", "--dataset", "synthetic", "--json", "."], "error: --json: cannot write .: it is a folder"),
+    (["TRUNCATED", "--dataset", "synthetic"], "error: truncated.tflite: not a valid TFLite model ("),
 ])
 def test_cli_errors_are_one_line_and_leave_no_report(three_class, tmp_path, capsys, monkeypatch, args, message):
     _, path = three_class
     monkeypatch.chdir(tmp_path)
-    args = [str(path) if a == "MODEL" else a for a in args]
+    flatbuffer = path.read_bytes()
+    (tmp_path / "truncated.tflite").write_bytes(flatbuffer[:len(flatbuffer) // 2])
+    args = [str(path) if a == "MODEL" else "truncated.tflite" if a == "TRUNCATED" else a for a in args]
     assert evaluate.main(args + ["--resamples", "10"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["truncated.tflite"]
+
+
+def test_a_binary_val_split_is_refused_because_its_threshold_is_tuned_there(binary):
+    dataset, path, _ = binary
+    with pytest.raises(evaluate.ExportError, match="--split val: dataset 'synthetic' has two classes"):
+        evaluate.evaluate(path, dataset, split="val", resamples=10)
+
+
+def test_a_crashed_interpreter_is_reported_with_its_signal(binary, monkeypatch):
+    dataset, path, _ = binary
+    # A child that dies the way tflite-runtime does on a model it cannot parse.
+    monkeypatch.setattr(evaluate, "_CHILD", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    with pytest.raises(evaluate.ExportError, match=r"the INT8 interpreter crashed \(signal 11\)$"):
+        evaluate.run_int8(path, dataset.splits["test"].x[:2])
+
+
+def test_the_report_is_written_with_nan_as_null(tmp_path):
+    evaluate.write_json({"auc": {"value": float("nan"), "ci_low": 0.5}}, tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text()) == {"auc": {"value": None, "ci_low": 0.5}}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
 def test_a_model_for_another_dataset_is_refused(binary, three_class):
