@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_tf import atomic
 from tpw_tf.errors import ExportError, TpwError
 
 MICRO_DIR = Path(__file__).resolve().parents[1] / "micro"
@@ -183,27 +184,38 @@ def parse_lines(lines: list[str]) -> dict:
 
     Returns keys ``status`` (code, message), ``ready`` (dict of ints), ``boot_instructions``,
     ``outputs`` and ``instructions`` (``{index: value}``); a key is absent if its line was.
+
+    Raises:
+        ExportError: a ``TPW`` line of a known kind does not have its documented fields.
     """
     parsed: dict = {"outputs": {}, "instructions": {}}
     for line in lines:
         match = _LINE.match(line.strip())
         if not match:
             continue
-        kind, rest = match["kind"], match["rest"]
-        if kind == "READY":
-            parsed["ready"] = {k: int(v) for k, v in (f.split("=", 1) for f in rest.split())}
-        elif kind == "BOOT_INSTR":
-            parsed["boot_instructions"] = int(rest)
-        elif kind == "INSTR":
-            index, count = rest.split()
-            parsed["instructions"][int(index)] = int(count)
-        elif kind == "OUT":
-            index, _, values = rest.partition(" ")
-            parsed["outputs"][int(index)] = [int(v) for v in values.split(",") if v]
-        elif kind == "STATUS":
-            code, _, message = rest.partition(" ")
-            parsed["status"] = (int(code), message)
+        try:
+            _parse_line(match["kind"], match["rest"], parsed)
+        except ValueError:
+            raise ExportError(f"malformed firmware line {line.strip()!r} "
+                              "(format in micro/firmware/stm32l4/README.md)") from None
     return parsed
+
+
+def _parse_line(kind: str, rest: str, parsed: dict) -> None:
+    """Add one ``TPW <kind> <rest>`` line to ``parsed``; ValueError if its fields are wrong."""
+    if kind == "READY":
+        parsed["ready"] = {k: int(v) for k, v in (f.split("=", 1) for f in rest.split())}
+    elif kind == "BOOT_INSTR":
+        parsed["boot_instructions"] = int(rest)
+    elif kind == "INSTR":
+        index, count = rest.split()
+        parsed["instructions"][int(index)] = int(count)
+    elif kind == "OUT":
+        index, _, values = rest.partition(" ")
+        parsed["outputs"][int(index)] = [int(v) for v in values.split(",") if v]
+    elif kind == "STATUS":
+        code, _, message = rest.partition(" ")
+        parsed["status"] = (int(code), message)
 
 
 def section_sizes(elf: Path) -> dict:
@@ -300,6 +312,10 @@ def summarize_run(run: SimRun, *, expected_inputs: int, elf: Path) -> dict:
     code, message = parsed["status"]
     if code != 0 or run.exit_code != 0:
         raise ExportError(f"{elf}: firmware status {code}: {message}")
+    missing = [line for line, present in (("TPW READY arena_used=", "arena_used" in parsed.get("ready", {})),
+                                          ("TPW BOOT_INSTR", "boot_instructions" in parsed)) if not present]
+    if missing:
+        raise ExportError(f"{elf}: firmware status 0 but no {' or '.join(repr(m) for m in missing)} line")
     indices = list(range(expected_inputs))
     if sorted(parsed["outputs"]) != indices or sorted(parsed["instructions"]) != indices:
         raise ExportError(f"{elf}: expected {expected_inputs} outputs and counts, got "
@@ -351,17 +367,14 @@ def firmware_report(flatbuffer: bytes, dataset, *, windows: int = 4,
             "windows": len(x)}
 
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _check_json_destination(path: Path) -> None:
+    """Fail before a simulation that may take minutes if ``--json`` cannot be written."""
+    if path.is_dir():
+        raise ExportError(f"--json: cannot write {path}: it is a folder")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        atomic.stage(path).unlink()
+    except TpwError as error:
+        raise ExportError(f"--json: {error}") from None
 
 
 def _load_inputs(path: Path) -> np.ndarray:
@@ -388,8 +401,10 @@ def main(argv=None) -> int:
             model_bytes = args.model.read_bytes()
         except OSError as err:
             raise ExportError(f"model {args.model}: {err.strerror}") from None
-        result = run_firmware(model_bytes, _load_inputs(args.inputs), timeout=args.timeout)
-        _write_json_atomic(args.json, result)
+        inputs = _load_inputs(args.inputs)
+        _check_json_destination(args.json)
+        result = run_firmware(model_bytes, inputs, timeout=args.timeout)
+        atomic.write(args.json, json.dumps(result, indent=2) + "\n")
     except TpwError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
