@@ -1,5 +1,7 @@
 #include "kernels/conv_common.h"
 
+#include <type_traits>
+
 namespace tpw {
 namespace {
 
@@ -59,14 +61,37 @@ WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t ta
   return {rows, row_w, row_x, taps, tap_w, tap_x, run, shape};
 }
 
+namespace {
+
+// Writes `count` outputs `out_step` apart: requant(sums) after
+// dots(x, sums, windows) starts from `base` for windows `x_step` apart, two at
+// a time (see RunDots) and one for an odd last output.
+template <typename Dots>
+void SpanInPairs(const ChannelRequant& requant, uint32_t base, const int8_t* x, int32_t x_step, int32_t count,
+                 int8_t* out, int32_t out_step, Dots dots) {
+  for (; count >= 2; count -= 2, x += 2 * x_step, out += 2 * out_step) {
+    uint32_t sums[2] = {base, base};
+    dots(x, sums, std::integral_constant<int, 2>());
+    out[0] = requant(sums[0]);
+    out[out_step] = requant(sums[1]);
+  }
+  if (count == 1) {
+    uint32_t sum = base;
+    dots(x, &sum, std::integral_constant<int, 1>());
+    *out = requant(sum);
+  }
+}
+
+}  // namespace
+
 void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_t bias, const int8_t* w,
                   const int8_t* x, int32_t x_step, int32_t input_offset, int32_t count, int8_t* out,
                   int32_t out_step) {
   switch (walk.shape) {
     case WalkShape::kRun:
-      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
-        *out = requant(RunDot(w, x, walk.run, input_offset, bias));
-      }
+      SpanInPairs(requant, bias, x, x_step, count, out, out_step, [&](const int8_t* xi, uint32_t* sums, auto windows) {
+        RunDots<decltype(windows)::value>(w, xi, x_step, walk.run, input_offset, sums);
+      });
       return;
     case WalkShape::kStrided: {
       // Every tap is inside the window, so the offset's share is the same for
@@ -74,9 +99,9 @@ void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_
       uint32_t weight_sum = 0;
       for (int32_t t = 0; t < walk.taps; ++t) weight_sum += static_cast<uint32_t>(w[t * walk.tap_w]);
       const uint32_t base = bias + static_cast<uint32_t>(input_offset) * weight_sum;
-      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
-        *out = requant(StridedDot(w, walk.tap_w, x, walk.tap_x, walk.taps, 0, base));
-      }
+      SpanInPairs(requant, base, x, x_step, count, out, out_step, [&](const int8_t* xi, uint32_t* sums, auto windows) {
+        StridedDots<decltype(windows)::value>(w, walk.tap_w, xi, walk.tap_x, x_step, walk.taps, sums);
+      });
       return;
     }
     case WalkShape::kGeneral:

@@ -33,8 +33,14 @@ inline int32_t Sxtab16Ror8(int32_t a, uint32_t v) {
 }
 #endif
 
-// Contiguous run of `n` values: w[0..n) and x[0..n).
-inline uint32_t RunDot(const int8_t* w, const int8_t* x, int32_t n, int32_t input_offset, uint32_t sum) {
+// sums[k] += sum over i < n of w[i] * (x[k * x_step + i] + input_offset), for
+// kWindows (1 or 2) windows of a contiguous run: a second window reuses each
+// weight load and sign extension.
+template <int kWindows>
+inline void RunDots(const int8_t* w, const int8_t* x, int32_t x_step, int32_t n, int32_t input_offset,
+                    uint32_t* sums) {
+  static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
+  uint32_t sum0 = sums[0], sum1 = kWindows == 2 ? sums[1] : 0u;
 #if defined(__ARM_FEATURE_DSP)
   // (input_offset, input_offset) as two int16 lanes.
   const int32_t offsets = static_cast<int32_t>((static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u);
@@ -45,21 +51,43 @@ inline uint32_t RunDot(const int8_t* w, const int8_t* x, int32_t n, int32_t inpu
     // Lanes 0 and 2, then lanes 1 and 3.
     const int32_t w02 = __sxtb16(static_cast<int32_t>(wq));
     const int32_t w13 = Sxtb16Ror8(wq);
-    const int32_t x02 = __sxtab16(offsets, static_cast<int32_t>(xq));
-    const int32_t x13 = Sxtab16Ror8(offsets, xq);
-    sum = static_cast<uint32_t>(__smlad(w02, x02, static_cast<int32_t>(sum)));
-    sum = static_cast<uint32_t>(__smlad(w13, x13, static_cast<int32_t>(sum)));
+    sum0 = static_cast<uint32_t>(__smlad(w02, __sxtab16(offsets, static_cast<int32_t>(xq)), static_cast<int32_t>(sum0)));
+    sum0 = static_cast<uint32_t>(__smlad(w13, Sxtab16Ror8(offsets, xq), static_cast<int32_t>(sum0)));
+    if (kWindows == 2) {
+      __builtin_memcpy(&xq, x + x_step, 4);
+      sum1 = static_cast<uint32_t>(__smlad(w02, __sxtab16(offsets, static_cast<int32_t>(xq)), static_cast<int32_t>(sum1)));
+      sum1 = static_cast<uint32_t>(__smlad(w13, Sxtab16Ror8(offsets, xq), static_cast<int32_t>(sum1)));
+    }
   }
 #endif
-  for (; n > 0; --n) sum += static_cast<uint32_t>(*w++ * (*x++ + input_offset));
+  for (; n > 0; --n, ++w, ++x) {
+    sum0 += static_cast<uint32_t>(*w * (x[0] + input_offset));
+    if (kWindows == 2) sum1 += static_cast<uint32_t>(*w * (x[x_step] + input_offset));
+  }
+  sums[0] = sum0;
+  if (kWindows == 2) sums[1] = sum1;
+}
+
+// sum + sum over i < n of w[i] * (x[i] + input_offset).
+inline uint32_t RunDot(const int8_t* w, const int8_t* x, int32_t n, int32_t input_offset, uint32_t sum) {
+  RunDots<1>(w, x, 0, n, input_offset, &sum);
   return sum;
 }
 
-// `n` values `w_stride` / `x_stride` apart (a depthwise filter's taps).
-inline uint32_t StridedDot(const int8_t* w, int32_t w_stride, const int8_t* x, int32_t x_stride, int32_t n,
-                           int32_t input_offset, uint32_t sum) {
-  for (int32_t i = 0; i < n; ++i) sum += static_cast<uint32_t>(w[i * w_stride] * (x[i * x_stride] + input_offset));
-  return sum;
+// Like RunDots for `n` values `w_stride` / `x_stride` apart (a depthwise
+// filter's taps), the input offset already folded into the sums.
+template <int kWindows>
+inline void StridedDots(const int8_t* w, int32_t w_stride, const int8_t* x, int32_t x_stride, int32_t x_step,
+                        int32_t n, uint32_t* sums) {
+  static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
+  uint32_t sum0 = sums[0], sum1 = kWindows == 2 ? sums[1] : 0u;
+  for (; n > 0; --n, w += w_stride, x += x_stride) {
+    const int32_t weight = *w;
+    sum0 += static_cast<uint32_t>(weight * x[0]);
+    if (kWindows == 2) sum1 += static_cast<uint32_t>(weight * x[x_step]);
+  }
+  sums[0] = sum0;
+  if (kWindows == 2) sums[1] = sum1;
 }
 
 }  // namespace tpw
