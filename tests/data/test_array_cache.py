@@ -9,6 +9,7 @@ import pytest
 
 from tpw_tf.data import array_cache, load, mitdb
 from tpw_tf.data.base import Dataset, Split
+from tpw_tf.data.cli import main
 from tpw_tf.errors import DataError
 
 
@@ -22,8 +23,8 @@ def _tiny(value: float) -> Dataset:
 def test_hit_returns_what_the_miss_built(tmp_path):
     source, root = tmp_path / "src", tmp_path / "cache"
     source.mkdir()
-    built = array_cache.cached("tiny", {"k": 1}, source, lambda: _tiny(1.0), root=root)
-    read = array_cache.cached("tiny", {"k": 1}, source, lambda: pytest.fail("rebuilt"),
+    built = array_cache.cached("tiny", {"k": 1}, source, [], lambda: _tiny(1.0), root=root)
+    read = array_cache.cached("tiny", {"k": 1}, source, [], lambda: pytest.fail("rebuilt"),
                               root=root)
     for name in ("train", "val", "test"):
         np.testing.assert_array_equal(built.splits[name].x, read.splits[name].x)
@@ -32,14 +33,53 @@ def test_hit_returns_what_the_miss_built(tmp_path):
     assert [p.suffix for p in root.iterdir()] == [".npz"]
 
 
-def test_options_and_source_files_are_part_of_the_key(tmp_path):
+def test_options_and_planned_files_are_the_key(tmp_path):
     source, root = tmp_path / "src", tmp_path / "cache"
     source.mkdir()
     (source / "a.hea").write_text("one")
-    first = array_cache.entry_path("tiny", {"k": 1}, source, root)
-    assert array_cache.entry_path("tiny", {"k": 2}, source, root) != first
+
+    def key(options):
+        return array_cache.entry_path("tiny", options, source, ["a.hea", "b.hea"], root)
+
+    first = key({"k": 1})
+    assert key({"k": 2}) != first
+    (source / "notes.txt").write_text("not in the plan")
+    assert key({"k": 1}) == first
     (source / "a.hea").write_text("two!")
-    assert array_cache.entry_path("tiny", {"k": 1}, source, root) != first
+    second = key({"k": 1})
+    assert second != first
+    (source / "b.hea").write_text("a planned record arrives")
+    assert key({"k": 1}) != second
+
+
+@pytest.mark.parametrize("damage", ["truncated", "array missing"])
+def test_damaged_entry_is_a_miss_and_is_rebuilt(tmp_path, damage):
+    source, root = tmp_path / "src", tmp_path / "cache"
+    source.mkdir()
+    array_cache.cached("tiny", {}, source, [], lambda: _tiny(1.0), root=root)
+    (entry,) = root.iterdir()
+    if damage == "truncated":  # as a full disk or a killed copy leaves it
+        entry.write_bytes(entry.read_bytes()[:300])
+    else:
+        with np.load(entry) as data:
+            np.savez(entry, **{k: data[k] for k in data.files if k != "val.x"})
+    rebuilt = array_cache.cached("tiny", {}, source, [], lambda: _tiny(2.0), root=root)
+    assert rebuilt.splits["val"].x[0, 0, 0, 0] == 2.0
+    read = array_cache.cached("tiny", {}, source, [], lambda: pytest.fail("rebuilt twice"),
+                              root=root)
+    np.testing.assert_array_equal(read.splits["val"].x, rebuilt.splits["val"].x)
+    assert list(root.iterdir()) == [entry]
+
+
+def test_dangling_symlinks_in_the_data_dir_are_absent_records(tmp_path, capsys):
+    folder = tmp_path / "apnea"
+    folder.mkdir()
+    (folder / "a01.hea").symlink_to(tmp_path / "gone.hea")  # planned, dangling
+    (folder / "junk").symlink_to(tmp_path / "gone")  # not planned, dangling
+    assert main(["info", "apnea", "--data-dir", str(folder), "-o", "records=a01"]) == 0
+    out, err = capsys.readouterr()
+    assert "absent records: a01" in out
+    assert "1 record(s) absent" in err
 
 
 def test_failed_build_leaves_no_entry(tmp_path):
@@ -50,7 +90,7 @@ def test_failed_build_leaves_no_entry(tmp_path):
         raise DataError("record 101.dat: truncated")
 
     with pytest.raises(DataError):
-        array_cache.cached("tiny", {}, source, broken, root=root)
+        array_cache.cached("tiny", {}, source, [], broken, root=root)
     assert not root.exists() or list(root.iterdir()) == []
 
 

@@ -46,6 +46,52 @@ def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     assert capsys.readouterr().err.strip() == message
 
 
+@pytest.mark.parametrize("name, option, message", [
+    ("synthetic", "seed=abc", "synthetic: option seed must be an integer >= 0, got 'abc'"),
+    ("synthetic", "per_subject=-1",
+     "synthetic: option per_subject must be an integer >= 1, got -1"),
+    ("synthetic", "per_subject=1.5",
+     "synthetic: option per_subject must be an integer >= 1, got 1.5"),
+    ("mitdb", "window_s=0", "mitdb: option window_s must be a number > 0, got 0"),
+    ("mitdb", "normalize=yes", "mitdb: option normalize must be true or false, got 'yes'"),
+    ("mitdb", "records=101,", "mitdb: option records must be record names, got ['101', '']"),
+    ("mitdb", "records=1.5", "mitdb: option records must be record names, got 1.5"),
+    ("mitdb", "lead=[1,2]", "mitdb: option lead must be a lead name or channel index, "
+                            "got [1, 2]"),
+    ("mitdb", "split=[1]", "mitdb: unknown split '[1]': choose one of ds1ds2, ds1-patients"),
+    ("apnea", "window=1.5", "apnea: option window must be an integer >= 1, got 1.5"),
+    ("apnea", "cache_dir=5", "apnea: option cache_dir must be a path or text, got 5"),
+    ("ptbxl", "folds=5", "ptbxl: option folds must be 'train/val/test' such as 1-8/9/10 or a "
+                         "mapping, got 5"),
+    ("ptbxl", 'folds={"train":[1],"val":"x","test":[3]}',
+     "ptbxl: folds of val must be fold numbers, got 'x'"),
+    ("ptbxl", "records=a01", "ptbxl: option records must be record numbers, got 'a01'"),
+    ("speech", "seed=-2", "speech: option seed must be an integer >= 0, got -2"),
+])
+def test_bad_option_values_are_one_line_errors(name, option, message, capsys, tmp_path):
+    # Options are checked before the data dir is read, so an empty folder will do.
+    assert main(["info", name, "--data-dir", str(tmp_path), "-o", option]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+
+
+def test_a_number_or_a_single_name_is_one_record(shared, capsys):
+    argv = ["info", "mitdb", "--data-dir", str(shared / "mitdb"), "-o", "split=ds1-patients",
+            "-o", "window_s=0.5", "--no-cache"]
+    for records in ("115", '"115"'):  # JSON number 115 and JSON string "115"
+        assert main([*argv, "-o", f"records={records}"]) == 0
+        test = re.search(r"^test\s+(\d+)\s+(\d+)", capsys.readouterr().out, re.M)
+        assert (int(test[1]), int(test[2])) == (len(load(
+            "mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5,
+            records=["115"], cache=False).splits["test"]), 1)
+
+
+def test_no_cache_is_accepted_by_a_loader_without_a_cache(capsys):
+    assert main(["info", "synthetic", "--no-cache", "-o", "per_subject=3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("dataset synthetic: input (1, 512, 1)")
+    assert re.search(r"^train\s+72\s+24\s", out, re.M), out  # 24 subjects x 3 windows
+
+
 def test_fetch_prints_the_folder(shared, serve, tmp_path, capsys):
     url, _ = serve(shared)
     assert main(["fetch", "mitdb", "--root", str(tmp_path), "--base-url", url,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tpw_tf.data import fetch, load
+from tpw_tf.data.cli import main
 from tpw_tf.data.fetch import data_root
 from tpw_tf.errors import DataError
 
@@ -171,3 +172,11 @@ def test_unknown_names_are_refused():
 def test_unreachable_server_is_a_one_line_error(tmp_path):
     with pytest.raises(DataError, match=r"http://127\.0\.0\.1:9/mitdb/.*download failed"):
         fetch.fetch("mitdb", root=tmp_path, base_url="http://127.0.0.1:9", progress=False)
+
+
+def test_unwritable_root_is_a_one_line_error(tmp_path, capsys):
+    root = tmp_path / "a-file"
+    root.write_text("not a folder")
+    assert main(["fetch", "mitdb", "--root", str(root), "--base-url", "http://127.0.0.1:9"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: cannot write {root / 'mitdb'}: Not a directory")

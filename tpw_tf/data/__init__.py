@@ -24,17 +24,25 @@ def names() -> list[str]:
     return sorted(_LOADERS)
 
 
-def load(name: str, *, data_dir=None, **options) -> Dataset:
-    """Load dataset ``name``; ``data_dir`` reads an existing copy and never downloads."""
+def _loader(name: str):
     if name not in _LOADERS:
         raise DataError(f"unknown dataset '{name}': choose one of {', '.join(names())}")
-    module = importlib.import_module(f"tpw_tf.data.{_LOADERS[name]}")
-    accepted = set(inspect.signature(module.load).parameters) - {"data_dir"}
+    return importlib.import_module(f"tpw_tf.data.{_LOADERS[name]}").load
+
+
+def option_names(name: str) -> set[str]:
+    """The options dataset ``name``'s loader takes (besides ``data_dir``)."""
+    return set(inspect.signature(_loader(name)).parameters) - {"data_dir"}
+
+
+def load(name: str, *, data_dir=None, **options) -> Dataset:
+    """Load dataset ``name``; ``data_dir`` reads an existing copy and never downloads."""
+    accepted = option_names(name)
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise DataError(f"dataset '{name}' has no option {', '.join(unknown)}: "
                         f"it takes {', '.join(sorted(accepted))}")
-    return module.load(data_dir=data_dir, **options)
+    return _loader(name)(data_dir=data_dir, **options)
 
 
-__all__ = ["SPLITS", "Dataset", "Split", "DataError", "load", "names"]
+__all__ = ["SPLITS", "Dataset", "Split", "DataError", "load", "names", "option_names"]

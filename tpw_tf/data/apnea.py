@@ -22,9 +22,11 @@ import numpy as np
 
 from tpw_tf.data import hrv
 from tpw_tf.data.base import Dataset
+from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import (cached_or_built, check_choice, checked_plan,
-                                 hours_per_split, join, warn_absent, window_inputs)
+from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, plan_files,
+                                 planned, warn_absent, window_inputs)
+from tpw_tf.data.options import as_records, check_choice, flag, integer, optional_text
 from tpw_tf.data.records import has_record, read_annotation, read_signal
 from tpw_tf.errors import DataError
 
@@ -110,17 +112,25 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
     """
     check_choice("apnea", "split", split, SPLIT_PLANS)
     check_choice("apnea", "features", features, ("raw", "hrv"))
-    if window < 1 or per_minute < 1 or window * per_minute > MINUTE:
+    window = integer("apnea", "window", window, minimum=1)
+    per_minute = integer("apnea", "per_minute", per_minute, minimum=1)
+    if window * per_minute > MINUTE:
         raise DataError(f"apnea: need window * per_minute <= {MINUTE}, got window={window}, "
                         f"per_minute={per_minute}")
-    folder = locate("apnea", data_dir, base_url=base_url,
-                    records=None if records is None else list(records))
+    normalize, cache = flag("apnea", "normalize", normalize), flag("apnea", "cache", cache)
+    cache_dir = optional_text("apnea", "cache_dir", cache_dir)
+    records = as_records("apnea", records)
+    folder = locate("apnea", data_dir, base_url=optional_text("apnea", "base_url", base_url),
+                    records=records)
     options = {"split": split, "window": window, "per_minute": per_minute,
                "normalize": normalize, "features": features,
                "records": None if records is None else sorted(records)}
+    plan = planned(SPLIT_PLANS[split], records)
+    files = plan_files(plan, ("hea", "dat", "apn", "qrs"))
+    answers = [f"x-answers/{n}.apn" for names in plan.values() for n in names]
 
     def build() -> Dataset:
-        plan = checked_plan(folder, SPLIT_PLANS[split], records, ("hea", "dat", "apn", "qrs"))
+        verify_files(folder, files)
         absent, unanswered, clipped, pieces, seconds = [], [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part] = [], 0.0
@@ -152,4 +162,5 @@ def load(*, data_dir=None, split: str = "released-x", window: int = 1800, per_mi
             "clipped_minutes": clipped,
             "hours": hours_per_split(seconds), "labelled_hours": hours_per_split(labelled)})
 
-    return cached_or_built("apnea", options, folder, build, cache=cache, cache_dir=cache_dir)
+    return cached_or_built("apnea", options, folder, files + answers, build, cache=cache,
+                           cache_dir=cache_dir)

@@ -2,27 +2,34 @@
 
 A second ``load`` with the same options and the same source files reads one
 file instead of re-reading WFDB records or WAVs. The key hashes the loader
-name, its options, the source folder and the size / mtime of every file in it,
-so editing or replacing a source file invalidates the entry. An entry is
-written to a temporary file in the cache folder and renamed into place, so an
-interrupted or failed load never leaves a partial entry behind.
+name, its options, the source folder and the size / mtime of each file the
+load plan names (not the whole folder, which may be large or hold unrelated
+files), so editing, adding or replacing a planned file invalidates the entry.
+An entry is staged beside its final name (:mod:`tpw_tf.atomic`), so an
+interrupted or failed load never leaves a partial entry behind, and an entry
+that cannot be read (truncated by a full disk, say) counts as a miss and is
+rebuilt.
 """
 from __future__ import annotations
 
-import hashlib
 import dataclasses
+import hashlib
 import json
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from tpw_tf import atomic
 from tpw_tf.data.base import SPLITS, Dataset, Split
+from tpw_tf.errors import DataError
 
 # Bump when a loader's output changes for the same options, to retire old entries.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# What reading a damaged .npz raises: a short zip, a missing array, a bad header.
+_UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError)
 
 
 def cache_root() -> Path:
@@ -30,22 +37,27 @@ def cache_root() -> Path:
     return Path(os.environ.get("TPW_CACHE_DIR") or Path.home() / ".cache" / "tpw" / "arrays")
 
 
-def source_fingerprint(folder: Path) -> str:
-    """Hash of the relative path, size and mtime of every file under ``folder``."""
+def source_fingerprint(folder: Path, files) -> str:
+    """Hash of the relative path, size and mtime of each of ``files`` (relative to ``folder``).
+
+    A file that is absent or unreadable (a dangling symlink) is hashed as absent,
+    so its later arrival changes the fingerprint.
+    """
     digest = hashlib.sha256()
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            stat = path.stat()
-            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
-                          .encode())
+    for rel in sorted(map(str, files)):
+        try:
+            stat = (Path(folder) / rel).stat()
+            state = f"{stat.st_size}\0{stat.st_mtime_ns}"
+        except OSError:
+            state = "absent"
+        digest.update(f"{rel}\0{state}\n".encode())
     return digest.hexdigest()
 
 
-def entry_path(name: str, options: dict, source: Path, root: Path) -> Path:
+def entry_path(name: str, options: dict, source: Path, files, root: Path) -> Path:
+    """Where the entry of this configuration lives (``files``: see :func:`cached`)."""
     key = {"dataset": name, "options": options, "source": str(Path(source).resolve()),
-           "files": source_fingerprint(source), "version": FORMAT_VERSION}
+           "files": source_fingerprint(source, files), "version": FORMAT_VERSION}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
     return Path(root) / f"{name}-{digest[:24]}.npz"
 
@@ -56,15 +68,12 @@ def _save(dataset: Dataset, path: Path) -> None:
         "class_names": list(dataset.class_names), "info": dataset.info}))}
     for split, part in dataset.splits.items():
         arrays.update({f"{split}.x": part.x, f"{split}.y": part.y, f"{split}.groups": part.groups})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"array cache {path.parent}: cannot create ({error.strerror})") from None
+    with atomic.staged(path) as temporary, open(temporary, "wb") as f:
+        np.savez(f, **arrays)
 
 
 def _read(path: Path) -> Dataset:
@@ -75,7 +84,18 @@ def _read(path: Path) -> Dataset:
                    meta["info"])
 
 
-def cached(name: str, options: dict, source: Path, build: Callable[[], Dataset],
+def _read_or_discard(path: Path) -> Dataset | None:
+    """The entry at ``path``; None when there is none or it is damaged (then it is deleted)."""
+    if not path.exists():
+        return None
+    try:
+        return _read(path)
+    except _UNREADABLE:
+        path.unlink(missing_ok=True)
+        return None
+
+
+def cached(name: str, options: dict, source: Path, files, build: Callable[[], Dataset],
            *, root: Path | None = None) -> Dataset:
     """Return the cached dataset for this configuration, building and storing it on a miss.
 
@@ -83,12 +103,15 @@ def cached(name: str, options: dict, source: Path, build: Callable[[], Dataset],
         name: loader name.
         options: every option that changes the arrays (JSON-serialisable).
         source: folder the loader reads.
+        files: paths relative to ``source`` of every file the load plan names (read or
+            looked for); their sizes and mtimes are part of the key.
         build: makes the dataset on a miss; nothing is stored if it raises.
         root: cache folder (default :func:`cache_root`).
     """
-    path = entry_path(name, options, source, Path(root) if root else cache_root())
-    if path.exists():
-        return _read(path)
+    path = entry_path(name, options, source, files, Path(root) if root else cache_root())
+    hit = _read_or_discard(path)
+    if hit is not None:
+        return hit
     dataset = build()
     # Round-trip info through JSON now, so a hit and a miss return identical info.
     dataset = dataclasses.replace(dataset, info=json.loads(json.dumps(dataset.info)))

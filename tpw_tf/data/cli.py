@@ -11,30 +11,14 @@ Errors print ``error: <message>`` on stderr and exit with status 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 
-from tpw_tf.data import load, names
+from tpw_tf.data import load, names, option_names
 from tpw_tf.data.base import SPLITS, Dataset
 from tpw_tf.data.fetch import fetch
+from tpw_tf.data.options import parse_options
 from tpw_tf.errors import TpwError
-
-
-def parse_options(texts: list[str]) -> dict:
-    """Every ``-o KEY=VALUE`` of a command line, as loader options."""
-    return dict(parse_option(text) for text in texts)
-
-
-def parse_option(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` -> (key, value); VALUE is JSON if it parses, a comma list, or a string."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise TpwError(f"option {text!r}: expected KEY=VALUE")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value.split(",") if "," in value else value
 
 
 def describe(dataset: Dataset) -> str:
@@ -96,7 +80,7 @@ def main(argv=None) -> int:
             print(folder)
         else:
             options = parse_options(args.option)
-            if args.no_cache:
+            if args.no_cache and "cache" in option_names(args.name):  # synthetic has no cache
                 options["cache"] = False
             print(describe(load(args.name, data_dir=args.data_dir, **options)))
     except TpwError as error:

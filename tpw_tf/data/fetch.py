@@ -30,6 +30,7 @@ from urllib.request import Request, urlopen
 
 from tqdm import tqdm
 
+from tpw_tf import atomic
 from tpw_tf.data.checksums import SUMS_FILE, file_sha256, read_sums
 from tpw_tf.errors import DataError
 
@@ -132,9 +133,8 @@ def _complete(dest: Path, wanted: list[str]) -> bool:
 def _mark_complete(dest: Path, wanted: list[str]) -> None:
     marker = dest / COMPLETE_MARKER
     done = set(json.loads(marker.read_text())) if marker.exists() else set()
-    tmp = marker.with_name(marker.name + ".tmp")
-    tmp.write_text(json.dumps(sorted(done | set(wanted))))
-    os.replace(tmp, marker)
+    # Staged under a unique name: concurrent fetches never share a temporary file.
+    atomic.write(marker, json.dumps(sorted(done | set(wanted))))
 
 
 def _fetch_physionet(source: PhysioNetSource, dest: Path, base: str, records, progress) -> Path:
@@ -202,11 +202,14 @@ def fetch(name: str, *, root=None, base_url: str | None = None, records=None,
     source = importlib.import_module(f"tpw_tf.data.{_LOADERS[name]}").source(**source_options)
     dest = Path(root or data_root()).expanduser() / source.folder
     base = (base_url or os.environ.get("TPW_DATA_URL") or "").rstrip("/")
-    if isinstance(source, ArchiveSource):
-        url = f"{base}/{source.url.rsplit('/', 1)[-1]}" if base else source.url
-        return _fetch_archive(source, dest, url, sha256, progress)
-    return _fetch_physionet(source, dest, f"{base}/{source.folder}/" if base else source.url,
-                            records, progress)
+    try:
+        if isinstance(source, ArchiveSource):
+            url = f"{base}/{source.url.rsplit('/', 1)[-1]}" if base else source.url
+            return _fetch_archive(source, dest, url, sha256, progress)
+        return _fetch_physionet(source, dest, f"{base}/{source.folder}/" if base else source.url,
+                                records, progress)
+    except OSError as error:  # local: the root cannot be created or written, the disk is full
+        raise DataError(f"cannot write {error.filename or dest}: {error.strerror}") from None
 
 
 def locate(name: str, data_dir, **fetch_options) -> Path:

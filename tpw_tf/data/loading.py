@@ -1,5 +1,5 @@
-"""Pieces every real-data loader shares: option checks, split plans, joining per-record
-windows, naming absent records, and the array cache."""
+"""Pieces every real-data loader shares: split plans, joining per-record windows, naming
+absent records, and the array cache (option checks: :mod:`tpw_tf.data.options`)."""
 from __future__ import annotations
 
 import warnings
@@ -10,8 +10,6 @@ import numpy as np
 
 from tpw_tf.data import array_cache, hrv, windows
 from tpw_tf.data.base import Dataset, Split
-from tpw_tf.data.checksums import verify_files
-from tpw_tf.errors import DataError
 
 
 def join(pieces: list[tuple[np.ndarray, np.ndarray, str]], length: int, channels: int) -> Split:
@@ -55,26 +53,21 @@ def hours_per_split(seconds: dict[str, float]) -> dict[str, float]:
     return {split: round(s / 3600.0, 3) for split, s in seconds.items()}
 
 
-def check_choice(dataset: str, option: str, value, choices) -> None:
-    """Raise DataError naming the option when ``value`` is not one of ``choices``."""
-    if value not in choices:
-        raise DataError(f"{dataset}: unknown {option} '{value}': choose one of "
-                        f"{', '.join(map(str, choices))}")
-
-
-def checked_plan(folder: Path, plan: dict[str, tuple], records, extensions) -> dict[str, list]:
-    """The split plan ``{split: record names}`` cut to ``records`` (None: all), after checking
-    each planned ``<record>.<extension>`` in ``folder`` against ``SHA256SUMS.txt``."""
-    plan = {part: [n for n in names if records is None or n in records]
+def planned(plan: dict[str, tuple], records: list[str] | None) -> dict[str, list]:
+    """The split plan ``{split: record names}`` cut to ``records`` (None: all)."""
+    return {part: [n for n in names if records is None or n in records]
             for part, names in plan.items()}
-    verify_files(folder, [f"{n}.{ext}" for names in plan.values() for n in names
-                          for ext in extensions])
-    return plan
 
 
-def cached_or_built(name: str, options: dict, folder: Path, build: Callable[[], Dataset], *,
-                    cache: bool, cache_dir) -> Dataset:
-    """``build()`` through :func:`tpw_tf.data.array_cache.cached` unless ``cache`` is False."""
+def plan_files(plan: dict[str, list], extensions) -> list[str]:
+    """``<record>.<extension>`` of every planned record."""
+    return [f"{n}.{ext}" for names in plan.values() for n in names for ext in extensions]
+
+
+def cached_or_built(name: str, options: dict, folder: Path, files: list[str],
+                    build: Callable[[], Dataset], *, cache: bool, cache_dir) -> Dataset:
+    """``build()`` through :func:`tpw_tf.data.array_cache.cached` unless ``cache`` is False;
+    ``files`` (relative to ``folder``) are the ones the load plan names."""
     if not cache:
         return build()
-    return array_cache.cached(name, options, folder, build, root=cache_dir)
+    return array_cache.cached(name, options, folder, files, build, root=cache_dir)

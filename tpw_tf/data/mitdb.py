@@ -18,11 +18,13 @@ import numpy as np
 
 from tpw_tf.data import hrv, windows
 from tpw_tf.data.base import Dataset
+from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import (cached_or_built, check_choice, checked_plan,
-                                 hours_per_split, join, warn_absent, window_inputs)
+from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, plan_files,
+                                 planned, warn_absent, window_inputs)
+from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, optional_text,
+                                 positive_number)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
-from tpw_tf.errors import DataError
 
 NATIVE_RATE = 360.0
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124",
@@ -104,18 +106,23 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
     check_choice("mitdb", "split", split, SPLIT_PLANS)
     check_choice("mitdb", "task", task, TASKS)
     check_choice("mitdb", "features", features, ("raw", "hrv"))
-    if window_s <= 0 or sample_rate <= 0:
-        raise DataError(f"mitdb: window_s and sample_rate must be > 0, got {window_s}, "
-                        f"{sample_rate}")
-    folder = locate("mitdb", data_dir, base_url=base_url,
-                    records=None if records is None else list(records))
+    window_s = positive_number("mitdb", "window_s", window_s)
+    sample_rate = positive_number("mitdb", "sample_rate", sample_rate)
+    (lead,) = as_leads("mitdb", lead, single=True)
+    normalize, cache = flag("mitdb", "normalize", normalize), flag("mitdb", "cache", cache)
+    cache_dir = optional_text("mitdb", "cache_dir", cache_dir)
+    records = as_records("mitdb", records)
+    folder = locate("mitdb", data_dir, base_url=optional_text("mitdb", "base_url", base_url),
+                    records=records)
     length = int(round(window_s * sample_rate))
     options = {"split": split, "task": task, "length": length, "sample_rate": sample_rate,
                "lead": lead, "normalize": normalize, "features": features,
                "records": None if records is None else sorted(records)}
+    plan = planned(SPLIT_PLANS[split], records)
+    files = plan_files(plan, ("hea", "dat", "atr"))
 
     def build() -> Dataset:
-        plan = checked_plan(folder, SPLIT_PLANS[split], records, ("hea", "dat", "atr"))
+        verify_files(folder, files)
         absent, pieces, seconds, beats = [], {}, {}, {}
         for part, names in plan.items():
             pieces[part], seconds[part], beats[part] = [], 0.0, dict.fromkeys(AAMI, 0)
@@ -139,4 +146,5 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             "features": features, "records": plan, "absent_records": absent,
             "hours": hours_per_split(seconds), "aami_beats": beats})
 
-    return cached_or_built("mitdb", options, folder, build, cache=cache, cache_dir=cache_dir)
+    return cached_or_built("mitdb", options, folder, files, build, cache=cache,
+                           cache_dir=cache_dir)

@@ -15,7 +15,9 @@ Groups are ``patient_id``.
 from __future__ import annotations
 
 import ast
+import numbers
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,8 +26,9 @@ from tpw_tf.data import hrv
 from tpw_tf.data.base import SPLITS, Dataset
 from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
-from tpw_tf.data.loading import (cached_or_built, check_choice, hours_per_split, join,
-                                 warn_absent, window_inputs)
+from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, warn_absent,
+                                 window_inputs)
+from tpw_tf.data.options import as_leads, as_records, check_choice, flag, optional_text
 from tpw_tf.data.records import has_record, read_signal
 from tpw_tf.errors import DataError
 
@@ -34,6 +37,14 @@ CLASS_NAMES = ("NORM", "abnormal")
 DATABASE_CSV = "ptbxl_database.csv"
 STATEMENTS_CSV = "scp_statements.csv"
 DEFAULT_FOLDS = "1-8/9/10"
+
+
+def _fold_numbers(split: str, value) -> tuple[int, ...]:
+    """The folds of one split of a mapping: a fold number or a list of them."""
+    items = list(value) if isinstance(value, (list, tuple, range)) else [value]
+    if any(isinstance(f, bool) or not isinstance(f, numbers.Integral) for f in items):
+        raise DataError(f"ptbxl: folds of {split} must be fold numbers, got {value!r}")
+    return tuple(int(f) for f in items)
 
 
 def parse_folds(folds) -> dict[str, tuple[int, ...]]:
@@ -55,9 +66,12 @@ def parse_folds(folds) -> dict[str, tuple[int, ...]]:
                                     "number or range") from None
             parsed[split] = tuple(numbers)
         folds = parsed
+    if not isinstance(folds, Mapping):
+        raise DataError(f"ptbxl: option folds must be 'train/val/test' such as {DEFAULT_FOLDS} "
+                        f"or a mapping, got {folds!r}")
     if set(folds) != set(SPLITS):
         raise DataError(f"ptbxl: folds need train, val and test, got {sorted(folds)}")
-    result = {split: tuple(int(f) for f in folds[split]) for split in SPLITS}
+    result = {split: _fold_numbers(split, folds[split]) for split in SPLITS}
     shared = set(result["train"]) & set(result["val"]) | (
         set(result["train"]) | set(result["val"])) & set(result["test"])
     if shared:
@@ -127,11 +141,14 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
         Dataset ``ptbxl``; ``groups`` are patient ids; ``info`` holds the folds,
         absent records and folds, records without a diagnostic statement and hours.
     """
-    leads = [lead] if isinstance(lead, (str, int)) else list(lead)
+    leads = as_leads("ptbxl", lead)
     fold_plan = parse_folds(folds)
     check_choice("ptbxl", "features", features, ("raw", "hrv"))
-    folder = locate("ptbxl", data_dir, base_url=base_url,
-                    records=None if records is None else list(records))
+    normalize, cache = flag("ptbxl", "normalize", normalize), flag("ptbxl", "cache", cache)
+    cache_dir = optional_text("ptbxl", "cache_dir", cache_dir)
+    records = as_records("ptbxl", records, numeric=True)
+    folder = locate("ptbxl", data_dir, base_url=optional_text("ptbxl", "base_url", base_url),
+                    records=records)
     options = {"leads": leads, "folds": fold_plan, "normalize": normalize, "features": features,
                "records": None if records is None else sorted(int(r) for r in records)}
 
@@ -180,5 +197,6 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
             "no_diagnostic_statement": int(len(database) - len(y_all)),
             "hours": hours_per_split(seconds)})
 
-    return cached_or_built("ptbxl", options, folder, build, cache=cache, cache_dir=cache_dir)
+    return cached_or_built("ptbxl", options, folder, _files(folder, records), build,
+                           cache=cache, cache_dir=cache_dir)
 

@@ -30,7 +30,8 @@ import soundfile
 from tpw_tf.data import windows
 from tpw_tf.data.base import SPLITS, Dataset, Split
 from tpw_tf.data.fetch import ArchiveSource, locate
-from tpw_tf.data.loading import cached_or_built, check_choice
+from tpw_tf.data.loading import cached_or_built
+from tpw_tf.data.options import check_choice, flag, integer, optional_text
 from tpw_tf.errors import DataError
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -195,7 +196,12 @@ def load(*, data_dir=None, archive: str = "full", normalize: bool = True, seed: 
         Dataset ``speech``, x ``(N, 1, 101, 40)``, 12 classes; ``sample_rate`` is
         frames per second (100); ``info`` holds the layout, clips and hours per split.
     """
-    folder = locate("speech", data_dir, base_url=base_url, sha256=sha256, archive=archive)
+    check_choice("speech", "archive", archive, ARCHIVES)
+    normalize, cache = flag("speech", "normalize", normalize), flag("speech", "cache", cache)
+    seed = integer("speech", "seed", seed, minimum=0)
+    cache_dir = optional_text("speech", "cache_dir", cache_dir)
+    folder = locate("speech", data_dir, base_url=optional_text("speech", "base_url", base_url),
+                    sha256=optional_text("speech", "sha256", sha256), archive=archive)
     if (folder / "testing_list.txt").exists():
         layout = "archive"
     elif (folder / SILENCE).is_dir():
@@ -230,4 +236,8 @@ def load(*, data_dir=None, archive: str = "full", normalize: bool = True, seed: 
             "layout": layout, "clips": clips_per_split,
             "hours": {s: round(n / 3600.0, 3) for s, n in clips_per_split.items()}})
 
-    return cached_or_built("speech", options, folder, build, cache=cache, cache_dir=cache_dir)
+    # Every clip, split list and noise file is in the plan.
+    files = [p.relative_to(folder) for p in folder.glob("*/*.wav")] + [
+        "testing_list.txt", "validation_list.txt"]
+    return cached_or_built("speech", options, folder, files, build, cache=cache,
+                           cache_dir=cache_dir)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from tpw_tf.data.base import Dataset, Split
+from tpw_tf.data.options import integer
 
 CLASS_NAMES = ("regular", "ectopic", "irregular")
 SAMPLE_RATE = 100.0
@@ -89,6 +90,8 @@ def load(*, data_dir=None, seed: int = 0, per_subject: int = 60) -> Dataset:
         per_subject: windows per simulated subject (balanced across classes).
     """
     del data_dir
+    seed = integer("synthetic", "seed", seed, minimum=0)
+    per_subject = integer("synthetic", "per_subject", per_subject, minimum=1)
     rng = np.random.default_rng(seed)
     splits = {name: _split(rng, name, per_subject) for name in _SPLIT_SUBJECTS}
     return Dataset("synthetic", splits, SAMPLE_RATE, CLASS_NAMES,
