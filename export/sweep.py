@@ -25,19 +25,17 @@ flash bytes, one line per ledger schedule) are rebuilt from the run files.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import hashlib
 import io
 import itertools
 import json
-import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from tpw_tf import atomic
 from tpw_tf.errors import TpwError
 
 METRICS = ("macro_f1", "accuracy", "balanced_accuracy", "auc")
@@ -164,24 +162,10 @@ def config_label(run: dict) -> str:
 # --------------------------------------------------------------------------- runs
 
 
-@contextlib.contextmanager
-def staged(path: Path, suffix: str = ""):
-    """Yield a temporary file name in ``path``'s folder; it becomes ``path`` when the block
-    succeeds and is removed when it fails, so ``path`` is always whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
-    with staged(path) as tmp:
-        Path(tmp).write_bytes(data)
+    """``data`` to ``path`` (whole or absent), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write(path, data)
 
 
 def result_path(out: Path, run: dict) -> Path:
@@ -200,17 +184,10 @@ def load_result(out: Path, run: dict) -> dict | None:
     return result if result.get("key") == run["key"] else None
 
 
-def _json_safe(value):
-    """NaN (AUC with one class present) becomes null: JSON has no NaN."""
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     """Train, export and evaluate one run; write its flatbuffer and result file; return the result."""
     from tpw_export import pipeline
-    from tpw_export.evaluate import evaluate
+    from tpw_export.evaluate import evaluate, json_safe
 
     start = time.monotonic()
     data_dir = str(data_root / run["folder"]) if data_root is not None and run["folder"] else None
@@ -221,7 +198,8 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
                           model_config=run["config"], dataset_options=run["options"],
                           checkpoint=trained if trained.is_file() else None)
     if not trained.is_file():
-        with staged(trained, suffix=".keras") as tmp:  # Keras picks the format from the suffix
+        trained.parent.mkdir(parents=True, exist_ok=True)
+        with atomic.staged(trained) as tmp:  # same suffix: Keras picks the format from it
             export.model.save(tmp)
     model_path = out / "models" / f"{run['key']}.tflite"
     atomic_write(model_path, export.flatbuffer)
@@ -229,7 +207,7 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     ledger = export.ledger
     result = {
         "key": run["key"], "run": {k: v for k, v in run.items() if k != "key"},
-        "metrics": {m: _json_safe(report[m]) for m in METRICS},
+        "metrics": {m: json_safe(report[m]) for m in METRICS},
         "threshold": report["threshold"], "test_windows": report["windows"], "test_groups": report["groups"],
         "parameters": int(export.model.count_params()),
         "schedules": ledger["schedules"], "flatbuffer_bytes": ledger["flatbuffer_bytes"],
