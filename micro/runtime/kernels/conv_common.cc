@@ -65,9 +65,10 @@ namespace {
 
 // Writes `count` outputs `out_step` apart: requant(sums) after
 // dots(x, sums, windows) starts from `base` for windows `x_step` apart, two at
-// a time (see RunDots) and one for an odd last output.
+// a time (see RunDots) and one for an odd last output. `requant` is a copy so
+// the int8 stores cannot alias it and its shifts stay out of the loop.
 template <typename Dots>
-void SpanInPairs(const ChannelRequant& requant, uint32_t base, const int8_t* x, int32_t x_step, int32_t count,
+void SpanInPairs(const ChannelRequant requant, uint32_t base, const int8_t* x, int32_t x_step, int32_t count,
                  int8_t* out, int32_t out_step, Dots dots) {
   for (; count >= 2; count -= 2, x += 2 * x_step, out += 2 * out_step) {
     uint32_t sums[2] = {base, base};
