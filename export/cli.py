@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 from tpw_export.packing import PACKING_BITS
+from tpw_tf import atomic
 from tpw_tf.errors import TpwError
 
 
@@ -44,14 +44,12 @@ def output_paths(out: Path) -> dict[str, Path]:
         raise TpwError(f"--out must name a .tflite file, got {out}")
     if not out.parent.is_dir():
         raise TpwError(f"--out {out}: folder {out.parent} does not exist")
-    try:  # probe now rather than fail after training; access() says yes to root everywhere
-        with tempfile.TemporaryFile(dir=out.parent):
-            pass
-    except OSError as error:
-        raise TpwError(f"--out {out}: folder {out.parent} is not writable ({error.strerror})") from error
     stem = out.with_suffix("")
-    return {"tflite": out, "ledger": Path(f"{stem}.ledger.json"), "keras": Path(f"{stem}.keras"),
-            "cc": Path(f"{stem}.cc")}
+    paths = {"tflite": out, "ledger": Path(f"{stem}.ledger.json"), "keras": Path(f"{stem}.keras"),
+             "cc": Path(f"{stem}.cc")}
+    for path in paths.values():  # now, rather than after training
+        atomic.check_writable(path, f"--out {out}: ")
+    return paths
 
 
 def _quiet_tensorflow():

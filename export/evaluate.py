@@ -173,16 +173,6 @@ def json_safe(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def check_json_destination(path: Path) -> None:
-    """Fail now, not after the evaluation, if ``--json`` cannot be written (missing folder, read-only, a folder)."""
-    if path.is_dir():
-        raise ExportError(f"--json: cannot write {path}: it is a folder")
-    try:
-        atomic.stage(path).unlink()
-    except TpwError as error:
-        raise ExportError(f"--json: {error}") from None
-
-
 def write_json(report: dict, path: Path) -> None:
     """Write ``report`` to ``path`` completely or not at all."""
     atomic.write(Path(path), json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")
@@ -212,7 +202,7 @@ def main(argv=None) -> int:
         if args.resamples < 1:
             raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
         if args.json is not None:
-            check_json_destination(args.json)
+            atomic.check_writable(args.json, "--json: ")
         dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
                           resamples=args.resamples, seed=args.seed)

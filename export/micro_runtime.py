@@ -174,13 +174,6 @@ def _read_inputs(path: Path) -> np.ndarray:
     return x
 
 
-def _check_destination(path: Path) -> None:
-    """Fail before the model runs if ``path`` cannot be written (missing folder, read-only, a folder)."""
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
-    atomic.stage(path).unlink()
-
-
 def _npy_bytes(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array)
@@ -203,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             raise ExportError(f"cannot read {args.model}: {error.strerror}") from error
         x = _read_inputs(args.inputs)
-        _check_destination(args.outputs)
+        atomic.check_writable(args.outputs)
         info = describe(model, arena_bytes=args.arena)
         if len(info.inputs) != 1 or len(info.outputs) != 1:
             raise ExportError(f"{args.model}: tpw-micro-run handles one input and one output, the model has "

@@ -367,16 +367,6 @@ def firmware_report(flatbuffer: bytes, dataset, *, windows: int = 4,
             "windows": len(x)}
 
 
-def _check_json_destination(path: Path) -> None:
-    """Fail before a simulation that may take minutes if ``--json`` cannot be written."""
-    if path.is_dir():
-        raise ExportError(f"--json: cannot write {path}: it is a folder")
-    try:
-        atomic.stage(path).unlink()
-    except TpwError as error:
-        raise ExportError(f"--json: {error}") from None
-
-
 def _load_inputs(path: Path) -> np.ndarray:
     try:
         return np.load(path, allow_pickle=False)
@@ -402,7 +392,7 @@ def main(argv=None) -> int:
         except OSError as err:
             raise ExportError(f"model {args.model}: {err.strerror}") from None
         inputs = _load_inputs(args.inputs)
-        _check_json_destination(args.json)
+        atomic.check_writable(args.json, "--json: ")
         result = run_firmware(model_bytes, inputs, timeout=args.timeout)
         atomic.write(args.json, json.dumps(result, indent=2) + "\n")
     except TpwError as err:

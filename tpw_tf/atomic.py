@@ -35,6 +35,18 @@ def stage(final: Path) -> Path:
     return Path(name)
 
 
+def check_writable(final: Path, label: str = "") -> None:
+    """Fail now, not after a long run, if ``final`` cannot be written (missing or
+    read-only folder, or a folder in its place). ``label`` prefixes the message."""
+    final = Path(final)
+    try:
+        if final.exists() and not final.is_file():
+            raise TpwError(f"cannot write {final}: it exists and is not a regular file")
+        stage(final).unlink()
+    except TpwError as error:
+        raise TpwError(f"{label}{error}") from None
+
+
 def publish(temporary: Path, final: Path) -> None:
     """Rename a staged file into place."""
     try:

@@ -108,7 +108,7 @@ def test_cli_prints_a_table_and_writes_the_json_report(three_class, tmp_path, ca
     (["MODEL", "--dataset", "synthetic", "--median-width", "4"], "error: --median-width must be an odd"),
     (["MODEL", "--dataset", "synthetic", "--json", "/nonexistent/r.json"],
      "error: --json: cannot write /nonexistent/r.json: No such file or directory"),
-    (["MODEL", "--dataset", "synthetic", "--json", "."], "error: --json: cannot write .: it is a folder"),
+    (["MODEL", "--dataset", "synthetic", "--json", "."], "error: --json: cannot write .: it exists and is not a regular file"),
     (["TRUNCATED", "--dataset", "synthetic"], "error: truncated.tflite: not a valid TFLite model ("),
 ])
 def test_cli_errors_are_one_line_and_leave_no_report(three_class, tmp_path, capsys, monkeypatch, args, message):

@@ -87,15 +87,16 @@ def test_an_output_that_cannot_be_replaced_leaves_nothing(first_run, tmp_path):
     result = tpw_export("--dataset", "synthetic", "--out", tmp_path / "m.tflite",
                         "--checkpoint", out.with_suffix(".keras"), "--quiet")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"error: cannot write {tmp_path / 'm.keras'}: "
-                                                  "it exists and is not a regular file"]
+    assert result.stderr.strip().splitlines() == [
+        f"error: --out {tmp_path / 'm.tflite'}: cannot write {tmp_path / 'm.keras'}: "
+        "it exists and is not a regular file"]
     assert set(tmp_path.iterdir()) == before
 
 
 @pytest.mark.parametrize("case, args, message", [
     ("unknown dataset", ["--dataset", "nope"], "unknown dataset 'nope'"),
     ("missing folder", ["--dataset", "synthetic", "--out", "{tmp}/no/such/m.tflite"], "does not exist"),
-    ("unwritable folder", ["--dataset", "synthetic", "--out", "/proc/m.tflite"], "not writable"),
+    ("unwritable folder", ["--dataset", "synthetic", "--out", "/proc/m.tflite"], "cannot write /proc/m.tflite"),
     ("not a .tflite", ["--dataset", "synthetic", "--out", "{tmp}/m.bin"], "must name a .tflite"),
     ("corrupt checkpoint", ["--dataset", "synthetic", "--checkpoint", "{checkpoint}"], "cannot load it"),
     ("missing checkpoint", ["--dataset", "synthetic", "--checkpoint", "{tmp}/none.keras"], "no such file"),

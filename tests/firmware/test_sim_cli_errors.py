@@ -36,7 +36,7 @@ def test_a_successful_run_missing_a_line_is_an_error_naming_it(dropped, named):
 
 @pytest.mark.parametrize("json_path, message", [
     ("missing/out.json", "--json: cannot write {folder}/missing/out.json: No such file or directory"),
-    ("folder", "--json: cannot write {folder}/folder: it is a folder")])
+    ("folder", "--json: cannot write {folder}/folder: it exists and is not a regular file")])
 def test_an_unwritable_json_is_refused_before_building_or_simulating(tmp_path, capsys, json_path, message):
     # Not a model: building and simulating it would end in a firmware status error instead.
     (tmp_path / "m.tflite").write_bytes(b"not a model")

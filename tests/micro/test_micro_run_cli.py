@@ -73,7 +73,7 @@ def test_an_input_that_is_not_npy_is_a_one_line_error(case, capsys):
 
 
 @pytest.mark.parametrize("outputs, expected", [("missing/out.npy", "No such file or directory"),
-                                               ("folder", "is a folder")])
+                                               ("folder", "is not a regular file")])
 def test_an_unwritable_output_is_refused_before_running_and_leaves_no_file(case, capsys, outputs, expected):
     (case / "folder").mkdir()
     before = sorted(p.name for p in case.rglob("*"))
