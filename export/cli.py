@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
+from tpw_export.native_io import quiet_tensorflow
 from tpw_export.packing import PACKING_BITS
 from tpw_tf import atomic
 from tpw_tf.errors import TpwError
@@ -52,27 +52,9 @@ def output_paths(out: Path) -> dict[str, Path]:
     return paths
 
 
-def _quiet_tensorflow():
-    """Import TensorFlow with its native start-up chatter on fd 2 discarded.
-
-    TensorFlow's C++ log (CUDA probing on a machine without a GPU, oneDNN
-    notices) would bury the one-line errors this command promises; failures
-    still surface as Python exceptions.
-    """
-    from tpw_export.native_io import captured_fd
-
-
-    warnings.filterwarnings("ignore", module=r"tensorflow\.lite\..*")
-    warnings.filterwarnings("ignore", message=r".*Statistics for quantized inputs.*")
-    with captured_fd(2):
-        import tensorflow as tf
-
-        tf.zeros(1) + 1  # the first op probes for devices (and logs a failed CUDA init)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    _quiet_tensorflow()
+    quiet_tensorflow()
     try:
         paths = output_paths(args.out)
         if args.epochs < 1:

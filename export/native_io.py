@@ -11,6 +11,7 @@ import ctypes
 import os
 import sys
 import tempfile
+import warnings
 
 
 def _flush_all():
@@ -36,3 +37,18 @@ def captured_fd(fd: int):
             os.close(saved)
             sink.seek(0)
             text.append(sink.read().decode("utf-8", "replace"))
+
+
+def quiet_tensorflow():
+    """Import TensorFlow with its native start-up chatter on fd 2 discarded.
+
+    TensorFlow's C++ log (CUDA probing on a machine without a GPU, oneDNN
+    notices) would bury the one-line errors this command promises; failures
+    still surface as Python exceptions.
+    """
+    warnings.filterwarnings("ignore", module=r"tensorflow\.lite\..*")
+    warnings.filterwarnings("ignore", message=r".*Statistics for quantized inputs.*")
+    with captured_fd(2):
+        import tensorflow as tf
+
+        tf.zeros(1) + 1  # the first op probes for devices (and logs a failed CUDA init)

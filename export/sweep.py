@@ -441,8 +441,8 @@ def main(argv=None) -> int:
             return 0
         if args.data_root is not None:
             _require(args.data_root.is_dir(), f"--data-root {args.data_root}: no such folder")
-        from tpw_export.cli import _quiet_tensorflow
-        _quiet_tensorflow()
+        from tpw_export.native_io import quiet_tensorflow
+        quiet_tensorflow()
         results = sweep(runs, out, data_root=args.data_root,
                         spec_arg=f"--preset {args.preset}" if args.preset else args.spec)
     except TpwError as error:
