@@ -35,7 +35,10 @@ import sys
 import time
 from pathlib import Path
 
+from tpw_export.packing import PACKING_BITS
 from tpw_tf import atomic
+from tpw_tf.data import names as dataset_names
+from tpw_tf.models import names as model_names
 from tpw_tf.errors import TpwError
 
 METRICS = ("macro_f1", "accuracy", "balanced_accuracy", "auc")
@@ -127,11 +130,15 @@ def expand(spec: dict) -> list[dict]:
     runs = []
     for d in datasets:
         _require(isinstance(d, dict) and isinstance(d.get("name"), str), f"spec dataset needs a 'name': {d!r}")
+        _require(d["name"] in dataset_names(),
+                 f"spec dataset {d['name']!r} is unknown: choose one of {', '.join(dataset_names())}")
         epochs = d.get("epochs", 10)
         _require(isinstance(epochs, int) and epochs >= 1,
                  f"spec dataset {d['name']}: epochs must be an int >= 1, got {epochs!r}")
         for m in models:
             _require(isinstance(m, dict) and isinstance(m.get("model"), str), f"spec model needs a 'model': {m!r}")
+            _require(m["model"] in model_names(),
+                     f"spec model {m['model']!r} is unknown: choose one of {', '.join(model_names())}")
             if "datasets" in m and d["name"] not in m["datasets"]:
                 continue
             grid = m.get("grid") or {}
@@ -140,6 +147,8 @@ def expand(spec: dict) -> list[dict]:
             for point in itertools.product(*grid.values()):
                 config = {**m.get("config", {}), **dict(zip(grid, point))}
                 bits = config.pop("bits", 8)
+                _require(bits in PACKING_BITS, f"spec model {m['model']}: bits must be one of "
+                                               f"{', '.join(map(str, PACKING_BITS))}, got {bits!r}")
                 run = {"dataset": d["name"], "folder": d.get("folder"), "options": d.get("options", {}),
                        "epochs": epochs, "seed": seed, "resamples": resamples,
                        "model": m["model"], "config": config, "bits": bits}

@@ -362,11 +362,12 @@ def cache_dir() -> Path:
 
 
 def teacher_key(dataset: Dataset, *, seed: int, epochs: int, config: dict) -> str:
-    """A hash of everything that decides the teacher's weights: data, model config, seed, epochs, TF."""
+    """A hash of everything that decides the teacher's weights: data, model config, the recipe it
+    trains with (so a changed default retrains it), seed, epochs, TF."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"dataset": dataset.name, "model": TEACHER_MODEL, "config": config,
-                              "seed": seed, "epochs": epochs, "tf": tf.__version__},
-                             sort_keys=True).encode())
+                              "recipe": dataclasses.asdict(Recipe()), "seed": seed, "epochs": epochs,
+                              "tf": tf.__version__}, sort_keys=True).encode())
     for name in ("train", "val"):
         s = dataset.splits[name]
         digest.update(np.ascontiguousarray(s.x).tobytes())

@@ -51,6 +51,9 @@ def test_presets_expand():
     ({"models": []}, "non-empty 'datasets' and 'models'"),
     ({"datasets": [{"name": "synthetic", "epochs": 0}]}, "synthetic: epochs must be an int >= 1, got 0"),
     ({"models": [{"model": "hypertinypw", "grid": {"d_z": 4}}]}, "every grid value must be a non-empty list"),
+    ({"datasets": [{"name": "ecg", "epochs": 1}]}, "spec dataset 'ecg' is unknown"),
+    ({"models": [{"model": "mobilenet"}]}, "spec model 'mobilenet' is unknown"),
+    ({"models": [{"model": "hypertinypw", "grid": {"bits": [5]}}]}, "bits must be one of 4, 6, 8, got 5"),
 ])
 def test_bad_spec_is_named(changes, message):
     with pytest.raises(TpwError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
