@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tpw_export.native_io import captured_fd
-from tpw_tf.errors import ExportError
+from tpw_tf.errors import ExportError, first_line
 
 # Tensor types allowed in a fully INT8 graph: int8 activations and weights,
 # int32 biases and shape tensors.
@@ -61,8 +61,7 @@ def convert(model, representative_data: np.ndarray, *, calibration_windows: int 
         with captured_fd(2):  # the converter logs to fd 2 from C++; failures raise with the message
             flatbuffer = converter.convert()
     except Exception as error:  # the converter raises many types; report one line
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ExportError(f"convert: the TFLite converter failed: {first_line}") from error
+        raise ExportError(f"convert: the TFLite converter failed: {first_line(error)}") from error
     flatbuffer = strip_names(flatbuffer)
     check_integer_only(flatbuffer)
     check_softmax_range(flatbuffer)

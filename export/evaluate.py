@@ -29,7 +29,7 @@ import numpy as np
 
 from tpw_tf import atomic, data, metrics
 from tpw_tf.data.options import parse_options
-from tpw_tf.errors import ExportError, TpwError
+from tpw_tf.errors import ExportError, TpwError, first_line
 
 # The child's program: import this module (numpy only) and run the interpreter.
 _CHILD = "import sys; from tpw_export.evaluate import interpret_files; interpret_files(*sys.argv[1:])"
@@ -87,8 +87,7 @@ def check_flatbuffer(model_path: Path) -> None:
     except OSError as error:
         raise ExportError(f"{model_path}: cannot read the model ({error.strerror})") from None
     except Exception as error:  # the loader raises struct.error, RuntimeError, ... for a bad file
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ExportError(f"{model_path}: not a valid TFLite model ({reason})") from None
+        raise ExportError(f"{model_path}: not a valid TFLite model ({first_line(error)})") from None
 
 
 def run_int8(model_path: Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

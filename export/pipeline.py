@@ -15,7 +15,7 @@ from tpw_export.ledger import build_ledger
 from tpw_export.parity import check_parity
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
-from tpw_tf.errors import ExportError, TpwError
+from tpw_tf.errors import ExportError, TpwError, first_line
 from tpw_tf.models import build_model
 
 CALIBRATION_WINDOWS = 256
@@ -41,7 +41,7 @@ def load_checkpoint(path: Path, input_shape, num_classes: int) -> keras.Model:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises zip, OS, value and type errors for a bad file
         raise TpwError(f"checkpoint {path}: cannot load it ({type(error).__name__}: "
-                       f"{str(error).strip().splitlines()[0] if str(error).strip() else 'no detail'})") from error
+                       f"{first_line(error, 'no detail')})") from error
     if tuple(model.input_shape[1:]) != tuple(input_shape):
         raise TpwError(f"checkpoint {path}: takes inputs {tuple(model.input_shape[1:])}, "
                        f"the dataset has {tuple(input_shape)}")

@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from tpw_export.native_io import captured_fd
-from tpw_tf.errors import ExportError
+from tpw_tf.errors import ExportError, first_line
 
 
 def _tflm_interpreter(flatbuffer: bytes):
@@ -30,7 +30,7 @@ def _tflm_interpreter(flatbuffer: bytes):
     try:
         return runtime.Interpreter.from_bytes(flatbuffer)
     except Exception as error:  # TFLM raises RuntimeError / ValueError with its log text
-        raise ExportError(f"TFLM cannot load the model: {str(error).strip().splitlines()[0]}") from error
+        raise ExportError(f"TFLM cannot load the model: {first_line(error)}") from error
 
 
 def quantization(details: dict) -> tuple[float, int]:

@@ -11,3 +11,10 @@ class DataError(TpwError):
 
 class ExportError(TpwError):
     """A model cannot be baked, converted or checked as asked."""
+
+
+def first_line(error: BaseException, default: str | None = None) -> str:
+    """The first line of ``error``'s message, for one-line reports; ``default`` (or the
+    exception's type name) when the message is empty."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else (default or type(error).__name__)
