@@ -5,6 +5,10 @@
 # and the simulated STM32L4 firmware suites. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# TensorFlow's strictest CPU path: oneDNN off, as on CPUs where TensorFlow leaves it off by
+# default (its Eigen kernels refuse layer settings oneDNN accepts). tests/models/test_cpu_paths.py
+# also trains every zoo configuration with oneDNN on, in a process of its own.
+export TF_ENABLE_ONEDNN_OPTS=0
 
 bash scripts/install_system.sh
 # A project virtual environment: Debian's own Python refuses system-wide pip installs (PEP 668).

@@ -5,10 +5,28 @@ import tf_keras as keras
 from tf_keras import layers
 
 
+def along_time(step: int) -> tuple[int, int]:
+    """A 2-D stride or pooling step of ``step`` samples along time on a ``(1, T, C)`` map.
+
+    The row step is set equal to the time step, not 1: the map has one row, so the row
+    step changes no output (a height-1 window gives one output row with either padding,
+    and no row padding), while TensorFlow's Eigen kernels, which run wherever oneDNN is
+    off (e.g. AVX2-only CPUs), reject a DepthwiseConv2D whose row and column strides
+    differ. Every strided or pooling layer of the zoo goes through here.
+    """
+    return (step, step)
+
+
+def global_time_pool(x, *, name: str = "pool"):
+    """``(batch, 1, T, C)`` -> ``(batch, 1, 1, C)``: one AVERAGE_POOL_2D over all of time."""
+    return layers.AveragePooling2D((1, x.shape[2]), strides=along_time(x.shape[2]),
+                                   name=name)(x)
+
+
 def conv_bn_relu(x, filters: int, kernel: int, *, stride: int = 1, name: str):
     """A ``(1, kernel)`` convolution, BatchNorm (folded at export) and ReLU."""
-    x = layers.Conv2D(filters, (1, kernel), strides=(1, stride), padding="same",
-                      use_bias=False, name=f"{name}_conv")(x)
+    x = layers.Conv2D(filters, (1, kernel), strides=along_time(stride),
+                      padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
@@ -18,8 +36,8 @@ def depthwise_bn_relu(x, kernel: int, *, stride: int = 1, name: str):
     # He init over the kernel's own taps: Keras' default counts every channel in
     # the fan-in of a depthwise kernel, which shrinks activations ~10x per block
     # and leaves an untrained deep model with constant logits.
-    x = layers.DepthwiseConv2D((1, kernel), strides=(1, stride), padding="same", use_bias=False,
-                               depthwise_initializer=keras.initializers.RandomNormal(
+    x = layers.DepthwiseConv2D((1, kernel), strides=along_time(stride), padding="same",
+                               use_bias=False, depthwise_initializer=keras.initializers.RandomNormal(
                                    stddev=(2.0 / kernel) ** 0.5),
                                name=f"{name}_dw")(x)
     x = layers.BatchNormalization(name=f"{name}_dw_bn")(x)
@@ -43,7 +61,7 @@ def classifier_head(x, num_classes: int, *, dropout: float = 0.0):
     than FULLY_CONNECTED. tf.lite's MEAN and FULLY_CONNECTED kernels round the
     requantization differently from TFLM's and can differ by one LSB.
     """
-    x = layers.AveragePooling2D((1, x.shape[2]), name="pool")(x)
+    x = global_time_pool(x)
     x = layers.Reshape((x.shape[-1],), name="gap")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tf_keras as keras
 from tf_keras import layers
 
-from tpw_tf.models.blocks import classifier_head, conv_bn_relu
+from tpw_tf.models.blocks import along_time, classifier_head, conv_bn_relu
 from tpw_tf.models.config import resolve
 
 DEFAULTS = dict(filters=(32, 64, 128, 256), convs_per_stage=2, kernel_size=11, dropout=0.3)
@@ -35,6 +35,7 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
         for c in range(1, cfg["convs_per_stage"] + 1):
             x = conv_bn_relu(x, filters, cfg["kernel_size"], name=f"stage{s}_conv{c}")
         # "same" padding keeps odd lengths valid; TFLM has int8 MAX_POOL_2D.
-        x = layers.MaxPooling2D((1, 2), padding="same", name=f"stage{s}_pool")(x)
+        x = layers.MaxPooling2D((1, 2), strides=along_time(2), padding="same",
+                                name=f"stage{s}_pool")(x)
     outputs = classifier_head(x, num_classes, dropout=cfg["dropout"])
     return keras.Model(inputs, outputs, name="regular_cnn")

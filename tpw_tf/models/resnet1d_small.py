@@ -9,7 +9,7 @@ from __future__ import annotations
 import tf_keras as keras
 from tf_keras import layers
 
-from tpw_tf.models.blocks import classifier_head, conv_bn_relu
+from tpw_tf.models.blocks import along_time, classifier_head, conv_bn_relu
 from tpw_tf.models.config import resolve
 
 DEFAULTS = dict(stem_filters=16, stem_kernel=7, filters=(16, 32, 64), kernel_size=7, stride=2,
@@ -20,7 +20,7 @@ def residual_block(x, filters: int, kernel: int, *, stride: int, name: str):
     """``(batch, 1, T, Cin)`` -> ``(batch, 1, ceil(T / stride), filters)``."""
     shortcut = x
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=(1, stride), use_bias=False,
+        shortcut = layers.Conv2D(filters, 1, strides=along_time(stride), use_bias=False,
                                  name=f"{name}_proj")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
     y = conv_bn_relu(x, filters, kernel, stride=stride, name=f"{name}_a")

@@ -13,7 +13,7 @@ import tf_keras as keras
 from tf_keras import layers
 
 from tpw_tf.layers import LatentSample
-from tpw_tf.models.blocks import linear_softmax
+from tpw_tf.models.blocks import global_time_pool, linear_softmax
 from tpw_tf.models.config import resolve
 from tpw_tf.models.tiny_separable_cnn import DEFAULTS as SEPARABLE_DEFAULTS
 from tpw_tf.models.tiny_separable_cnn import separable_features, stored_pointwise
@@ -37,7 +37,7 @@ def build(input_shape, num_classes: int, **config) -> keras.Model:
     latent_dim = cfg["latent_dim"]
     inputs = keras.Input(shape=input_shape, name="signal")
     x = separable_features(inputs, cfg, stored_pointwise)
-    x = layers.AveragePooling2D((1, x.shape[2]), name="pool")(x)
+    x = global_time_pool(x)
     features = layers.Reshape((cfg["width"],), name="gap")(x)
     # The latent maps are 1x1 convolutions on a (batch, 1, 1, width) map, not Dense:
     # tf.lite's FULLY_CONNECTED rounds one LSB off TFLM's, CONV_2D matches it.
