@@ -63,7 +63,8 @@ def test_absent_lead_is_named(record_101):
 
 def test_malformed_header_is_named(record_101):
     record_101.with_suffix(".hea").write_text("101 two 360\n")
-    with pytest.raises(DataError, match=r"101\.hea: unreadable header"):
+    with pytest.raises(DataError, match=r"101\.hea: record line: number of signals 'two' "
+                                        r"is not a whole number"):
         read_signal(record_101, leads=0)
 
 

@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from tpw_tf.data import hrv
+from tpw_tf.data import hrv, windows
 from tpw_tf.data.base import Dataset
 from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
@@ -78,8 +78,8 @@ def _record_windows(folder, name, *, window, per_minute, normalize, features):
         raise DataError(f"{_answers(folder, name)}.apn: labels {unknown}, expected A or N")
     starts = (minutes[:, None] + np.arange(per_minute) * (MINUTE // per_minute)).reshape(-1)
     labels = np.repeat((symbols == "A").astype(np.int64), per_minute)
-    inside = starts + window <= len(signal)
-    clipped = int(np.sum(minutes + MINUTE > len(signal)))
+    inside = windows.fits(starts, window, len(signal))
+    clipped = int(np.sum((minutes < 0) | (minutes + MINUTE > len(signal))))
     starts, labels = starts[inside], labels[inside]
     peaks = None
     if features == "hrv":

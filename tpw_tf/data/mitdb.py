@@ -1,8 +1,10 @@
 """MIT-BIH Arrhythmia Database: beat-centred windows, AAMI classes, inter-patient splits.
 
-Every beat annotation of the AAMI classes becomes one window centred on it
-(edge-padded at a record's ends so no beat is lost); non-beat annotations
-(``+ ~ | " x [ ] !``) are not beats. Splits follow de Chazal et al. (2004):
+Every beat annotation of the AAMI classes becomes one window centred on it;
+non-beat annotations (``+ ~ | " x [ ] !``) are not beats. A window is never made
+from samples that do not exist: annotations outside the signal are dropped with
+a warning naming them, and beats within half a window of a record's ends are
+left out (counted in ``info["edge_beats"]``). Splits follow de Chazal et al. (2004):
 
 * ``split="ds1ds2"`` (default): train = DS1 minus :data:`DS1_VAL`, val =
   :data:`DS1_VAL`, test = DS2;
@@ -64,17 +66,19 @@ def _labels(aami: np.ndarray, task: str) -> np.ndarray:
 
 
 def _record_windows(path, *, lead, rate, length, normalize, features):
-    """Windows ``(n, T, 1)`` (or HRV features ``(n, 16, 1)``), AAMI class per beat, seconds."""
+    """Windows ``(n, T, 1)`` (or HRV features ``(n, 16, 1)``), AAMI class per window,
+    seconds of signal, and the AAMI class of each beat too near an end for a window."""
     signal = read_signal(path, leads=lead, fs=NATIVE_RATE)
-    samples, symbols = read_annotation(path, "atr")
+    samples, symbols = read_annotation(path, "atr", length=len(signal))
     is_beat = np.isin(symbols, list(_AAMI_OF_SYMBOL))
     beats = np.round(samples[is_beat] * rate / NATIVE_RATE).astype(np.int64)
     aami = np.array([_AAMI_OF_SYMBOL[s] for s in symbols[is_beat]], dtype="<U1")
     signal = windows.resample(signal, NATIVE_RATE, rate)
     starts = beats - length // 2
-    x = window_inputs(signal, starts, length, rate, normalize=normalize,
+    whole = windows.fits(starts, length, len(signal))
+    x = window_inputs(signal, starts[whole], length, rate, normalize=normalize,
                       peaks=beats if features == "hrv" else None)
-    return x, aami, len(signal) / rate
+    return x, aami[whole], len(signal) / rate, aami[~whole]
 
 
 def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 5.0,
@@ -101,7 +105,9 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
 
     Returns:
         Dataset ``mitdb``; ``groups`` are record names; ``info`` holds the split
-        plan, absent records, hours of recording per split and beats per AAMI class.
+        plan, absent records, hours of recording per split, windowed beats per AAMI
+        class (``aami_beats``) and beats too near a record's end for a window
+        (``edge_beats``).
     """
     check_choice("mitdb", "split", split, SPLIT_PLANS)
     check_choice("mitdb", "task", task, TASKS)
@@ -123,28 +129,30 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
 
     def build() -> Dataset:
         verify_files(folder, files)
-        absent, pieces, seconds, beats = [], {}, {}, {}
+        absent, pieces, seconds, beats, edge = [], {}, {}, {}, {}
         for part, names in plan.items():
-            pieces[part], seconds[part], beats[part] = [], 0.0, dict.fromkeys(AAMI, 0)
+            pieces[part], seconds[part] = [], 0.0
+            beats[part], edge[part] = dict.fromkeys(AAMI, 0), dict.fromkeys(AAMI, 0)
             for name in names:
                 path = folder / name
                 if not has_record(path):
                     absent.append(name)
                     continue
-                x, aami, duration = _record_windows(
+                x, aami, duration, near_end = _record_windows(
                     path, lead=lead, rate=sample_rate, length=length, normalize=normalize,
                     features=features)
                 pieces[part].append((x, _labels(aami, task), name))
                 seconds[part] += duration
                 for c in AAMI:
                     beats[part][c] += int(np.sum(aami == c))
+                    edge[part][c] += int(np.sum(near_end == c))
         warn_absent(folder, absent)
         width = hrv.N_FEATURES if features == "hrv" else length
         splits = {part: join(p, width, 1) for part, p in pieces.items()}
         return Dataset("mitdb", splits, sample_rate, TASKS[task], info={
             "split": split, "task": task, "window_s": window_s, "lead": lead,
             "features": features, "records": plan, "absent_records": absent,
-            "hours": hours_per_split(seconds), "aami_beats": beats})
+            "hours": hours_per_split(seconds), "aami_beats": beats, "edge_beats": edge})
 
     return cached_or_built("mitdb", options, folder, files, build, cache=cache,
                            cache_dir=cache_dir)

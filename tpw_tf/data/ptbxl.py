@@ -175,6 +175,8 @@ def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = Tru
                     absent.append(str(row["filename_lr"]))
                     continue
                 signal = read_signal(path, leads=leads, fs=RATE)
+                if not len(signal):
+                    raise DataError(f"{path}.hea: signal length 0, a record needs samples")
                 peaks = hrv.detect_peaks(signal[:, 0], RATE) if features == "hrv" else None
                 x = window_inputs(signal, np.zeros(1, np.int64), len(signal), RATE,
                                   normalize=normalize, peaks=peaks)

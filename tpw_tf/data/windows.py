@@ -7,22 +7,37 @@ import numpy as np
 from scipy.signal import resample_poly
 
 
+def fits(starts: np.ndarray, length: int, total: int) -> np.ndarray:
+    """Bool ``(N,)``: which windows ``[s, s + length)`` lie wholly inside ``total`` samples."""
+    starts = np.asarray(starts, np.int64)
+    return (starts >= 0) & (starts + length <= total)
+
+
 def take(signal: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Windows ``signal[s : s + length]`` for each start, edge-padded where they overhang.
+    """Windows ``signal[s : s + length]`` for each start.
+
+    A window is never made from samples that do not exist: callers keep only
+    the starts :func:`fits` accepts (loaders drop the others and say so).
 
     Args:
         signal: ``(L, C)`` samples.
-        starts: ``(N,)`` int start indices; may be negative or run past ``L``
-            (beats near a record's ends keep their window, padded with edge values).
-        length: samples per window.
+        starts: ``(N,)`` int start indices, each with ``0 <= s <= L - length``.
+        length: samples per window, >= 1.
 
     Returns:
         float32 ``(N, length, C)``.
+
+    Raises:
+        ValueError: a window overhangs the signal, or ``length`` < 1.
     """
     starts = np.asarray(starts, np.int64)
-    padded = np.pad(signal, ((length, length), (0, 0)), mode="edge")
-    view = np.lib.stride_tricks.sliding_window_view(padded, length, axis=0)  # (L', C, length)
-    return np.ascontiguousarray(view[starts + length].transpose(0, 2, 1), np.float32)
+    if length < 1 or not fits(starts, length, len(signal)).all():
+        raise ValueError(f"windows of {length} samples at starts {starts.min(initial=0)}.."
+                         f"{starts.max(initial=0)} overhang a signal of {len(signal)} samples")
+    if not len(starts):
+        return np.zeros((0, length, signal.shape[1]), np.float32)
+    view = np.lib.stride_tricks.sliding_window_view(signal, length, axis=0)  # (L', C, length)
+    return np.ascontiguousarray(view[starts].transpose(0, 2, 1), np.float32)
 
 
 def standardize(x: np.ndarray, axis) -> np.ndarray:
