@@ -99,3 +99,13 @@ def test_bake_swaps_ternary_layers_for_equal_plain_convs():
     baked = bake(model)
     assert all(type(layer).__module__.startswith("tf_keras.") for layer in baked.layers)
     np.testing.assert_allclose(baked(x[:8]).numpy(), model(x[:8]).numpy(), atol=1e-6)
+
+
+def test_hrv_featnet_exports_from_a_dataset_of_samples():
+    """``tpw-export --model hrv_featnet`` on windows of samples feeds it their HRV features."""
+    from tpw_export.pipeline import run
+
+    result = run(dataset="synthetic", model_name="hrv_featnet", epochs=1, progress=False)
+    assert result.dataset.input_shape == (1, 16, 1)
+    assert result.dataset.info["features"] == "hrv"
+    assert result.parity["mismatched_windows"] == 0

@@ -20,6 +20,15 @@ _BUILDERS = {
     "ternary_cnn": "ternary_cnn",
 }
 
+# What a model reads when it is not a window of samples: hrv_featnet takes the 16 RR / HRV
+# features of each window (tpw_tf.data.hrv), so the export converts a dataset of samples.
+_INPUT_FEATURES = {"hrv_featnet": "hrv"}
+
+
+def input_features(name: str) -> str:
+    """``"hrv"`` for a model that reads HRV features, ``"raw"`` for one that reads samples."""
+    return _INPUT_FEATURES.get(name, "raw")
+
 
 def names() -> list[str]:
     return sorted(_BUILDERS)
