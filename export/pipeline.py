@@ -15,8 +15,9 @@ from tpw_export.ledger import build_ledger
 from tpw_export.parity import check_parity
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
+from tpw_tf.data import hrv
 from tpw_tf.errors import ExportError, TpwError, first_line
-from tpw_tf.models import build_model
+from tpw_tf.models import build_model, input_features
 
 CALIBRATION_WINDOWS = 256
 # --compress choice -> what QAT preserves of it
@@ -72,6 +73,8 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     if compress not in COMPRESSORS:
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
     ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
+    if input_features(model_name) == "hrv" and ds.info.get("features") != "hrv":
+        ds = hrv.hrv_features(ds)
     train_split = ds.require("train")
     if checkpoint is not None:
         model = load_checkpoint(checkpoint, ds.input_shape, ds.num_classes)
