@@ -30,6 +30,7 @@ def test_odd_212_loads_through_the_command_line(case, capsys):
     out = capsys.readouterr().out
     # 5 s windows: the beats at 1,080 ... 2,580 have 900 samples on both sides.
     assert "train          6       1" in out
+    assert "beats within half a window of a record's end, without a window: 5" in out
 
 
 def test_repeated_signal_lines_address_channels_by_position(case):

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tpw_tf.errors import DataError
+
 SPLITS = ("train", "val", "test")
 
 
@@ -23,6 +25,11 @@ class Split:
         y: int64 ``(N,)`` class indices.
         groups: ``(N,)`` str, the record / patient / speaker each window came
             from. No group may appear in two splits of one dataset.
+
+    Raises:
+        ValueError: shapes disagree (a bug in a loader).
+        DataError: ``x`` holds NaN or Inf, naming the first such window's group
+            (bad input that reached the windows; no model may train on it).
     """
 
     x: np.ndarray
@@ -36,6 +43,11 @@ class Split:
         if len(self.y) != n or len(self.groups) != n:
             raise ValueError(
                 f"x, y, groups disagree in length: {n}, {len(self.y)}, {len(self.groups)}")
+        finite = np.isfinite(self.x).all(axis=(1, 2, 3))
+        if not finite.all():
+            first = int(np.argmin(finite))
+            raise DataError(f"{int(np.sum(~finite))} of {n} windows hold NaN or Inf, the "
+                            f"first (window {first}) from '{self.groups[first]}'")
 
     def __len__(self) -> int:
         return len(self.x)
@@ -80,8 +92,6 @@ class Dataset:
 
     def require(self, split: str) -> Split:
         """Return ``split``, or raise DataError naming it when it is empty."""
-        from tpw_tf.errors import DataError
-
         s = self.splits[split]
         if len(s) == 0:
             raise DataError(f"dataset '{self.name}': split '{split}' is empty")

@@ -41,6 +41,9 @@ def describe(dataset: Dataset) -> str:
     for key in ("absent_records", "absent_folds", "unanswered_records"):
         if dataset.info.get(key):
             lines.append(f"{key.replace('_', ' ')}: {' '.join(map(str, dataset.info[key]))}")
+    edge = sum(n for part in dataset.info.get("edge_beats", {}).values() for n in part.values())
+    if edge:
+        lines.append(f"beats within half a window of a record's end, without a window: {edge}")
     return "\n".join(lines)
 
 

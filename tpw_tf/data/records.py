@@ -93,7 +93,10 @@ def _read_file(record: Path, header: Header, file: str) -> np.ndarray:
     size = dat.stat().st_size
     if size < need:
         raise DataError(f"{dat}: truncated, {size} bytes but the header needs {need}")
-    raw = np.fromfile(dat, np.uint8, count=need - offset, offset=offset)
+    try:
+        raw = np.fromfile(dat, np.uint8, count=need - offset, offset=offset)
+    except OSError as error:
+        raise DataError(f"{dat}: unreadable signal file ({first_line(error)})") from None
     return _decode(raw, fmt, count).reshape(header.sig_len, width)
 
 

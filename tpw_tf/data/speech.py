@@ -16,6 +16,11 @@ T = frames, C = coefficients. Two folder layouts are read:
   prefix before ``_nohash_``); a silence clip is its own group.
 
 Groups are speaker ids (silence: the noise file and split, or the clip name).
+
+Every clip and noise file is checked before features (:func:`read_wav`): an
+unreadable, empty, non-finite or out-of-range file, or one of the wrong rate or
+channel count, ends the load with a DataError naming it (``error: <path>: ...``
+on a command line); no clip is skipped silently.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from tpw_tf.data.base import SPLITS, Dataset, Split
 from tpw_tf.data.fetch import ArchiveSource, locate
 from tpw_tf.data.loading import cached_or_built
 from tpw_tf.data.options import check_choice, flag, integer, optional_text
-from tpw_tf.errors import DataError
+from tpw_tf.errors import DataError, first_line
 
 WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 UNKNOWN, SILENCE = "_unknown_", "_silence_"
@@ -63,16 +68,32 @@ def source(archive: str = "full") -> ArchiveSource:
 
 
 def read_wav(path: Path, length: int | None = RATE) -> np.ndarray:
-    """Mono 16 kHz samples of ``path`` as float32, zero-padded / cut to ``length`` (None: all)."""
+    """Mono 16 kHz samples of ``path`` as float32, zero-padded / cut to ``length`` (None: all).
+
+    Every clip is checked before it becomes features, and a bad one is refused
+    (never skipped: a silently smaller dataset hides the fault). Raises
+    DataError ``<path>: ...`` when the file is unreadable (any soundfile /
+    libsndfile error), its rate is not 16 kHz, it is not mono, it has no
+    frames, or a sample is NaN, Inf or outside [-1, 1] (float WAVs can store
+    any value; PCM reads into [-1, 1)).
+    """
     try:
         audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except Exception as error:  # soundfile raises LibsndfileError / RuntimeError / OSError
-        raise DataError(f"{path}: unreadable WAV ({error})") from None
+        raise DataError(f"{path}: unreadable WAV ({first_line(error)})") from None
     if rate != RATE:
         raise DataError(f"{path}: sampling rate {rate} Hz, expected {RATE} Hz")
     if audio.shape[1] != 1:
         raise DataError(f"{path}: {audio.shape[1]} channels, expected mono")
     audio = audio[:, 0]
+    if not len(audio):
+        raise DataError(f"{path}: no samples (0 frames)")
+    if not np.isfinite(audio).all():
+        raise DataError(f"{path}: non-finite samples ({int(np.isnan(audio).sum())} NaN, "
+                        f"{int(np.isinf(audio).sum())} Inf of {len(audio)})")
+    peak = float(np.abs(audio).max())
+    if peak > 1.0:
+        raise DataError(f"{path}: samples outside [-1, 1] (peak {peak:g})")
     if length is None:
         return audio
     return np.pad(audio[:length], (0, max(0, length - len(audio))))
