@@ -75,24 +75,35 @@ Status CheckIndices(const fb::Vector& indices, int32_t num_tensors, bool allow_o
   return Status::Ok();
 }
 
+// A stored extent of -1 is a dimension the model leaves to runtime (TFLM's
+// RESHAPE stretches it); such a tensor has no size until a kernel's Prepare
+// computes its shape, and bytes stays 0 until then.
 Status ParseShape(const fb::Table& table, int32_t index, Tensor* tensor, size_t* elements) {
   fb::Vector shape;
   TPW_RETURN_IF_ERROR(table.VectorField(kTensorShape, 4, &shape));
   if (shape.length() > static_cast<uint32_t>(kMaxRank)) {
     return Status::Error(StatusCode::kUnsupported)
-        .Add("tensor ").Add(index).Add(" has rank ").Add(static_cast<int32_t>(shape.length()));
+        .Add("tensor ").Add(index).Add(" has rank ").Add(static_cast<int32_t>(shape.length()))
+        .Add(", expected at most ").Add(kMaxRank);
   }
   tensor->dims = AsIntArray(shape);
   *elements = 1;
+  bool known = true;
   for (uint32_t d = 0; d < shape.length(); ++d) {
     int32_t extent = shape.Get<int32_t>(d);
+    if (extent == -1) {
+      known = false;
+      continue;
+    }
     // Products stay below 2^31 so kernels can index with int32.
     if (extent < 1 || *elements > static_cast<size_t>(INT32_MAX) / static_cast<size_t>(extent)) {
       return Status::Error(StatusCode::kUnsupported)
-          .Add("tensor ").Add(index).Add(" dimension ").Add(static_cast<int32_t>(d)).Add(" is ").Add(extent);
+          .Add("tensor ").Add(index).Add(" dimension ").Add(static_cast<int32_t>(d)).Add(" is ").Add(extent)
+          .Add(", expected -1 or a positive extent (product < 2^31)");
     }
     *elements *= static_cast<size_t>(extent);
   }
+  if (!known) *elements = 0;
   return Status::Ok();
 }
 
@@ -104,13 +115,15 @@ Status ParseQuantization(const fb::Table& table, int32_t index, Tensor* tensor) 
   TPW_RETURN_IF_ERROR(quantization.VectorField(kQuantScale, 4, &scales));
   TPW_RETURN_IF_ERROR(quantization.VectorField(kQuantZeroPoint, 8, &zero_points));
   if (scales.length() == 0) return Status::Ok();
-  if (zero_points.length() != 0 && zero_points.length() != scales.length()) {
-    return Invalid().Add("tensor ").Add(index).Add(": scale and zero point counts differ");
+  // TFLM also takes one zero point shared by every per-channel scale.
+  if (zero_points.length() > 1 && zero_points.length() != scales.length()) {
+    return Invalid().Add("tensor ").Add(index).Add(" has ").Add(static_cast<int32_t>(zero_points.length()))
+        .Add(" zero points for ").Add(static_cast<int32_t>(scales.length())).Add(" scales, expected 0, 1 or as many");
   }
   tensor->params.scale = scales.Get<float>(0);
   int64_t zero_point = zero_points.length() == 0 ? 0 : zero_points.Get<int64_t>(0);
   if (zero_point < INT32_MIN || zero_point > INT32_MAX) {
-    return Invalid().Add("tensor ").Add(index).Add(": zero point out of range");
+    return Invalid().Add("tensor ").Add(index).Add(": zero point out of int32 range");
   }
   tensor->params.zero_point = static_cast<int32_t>(zero_point);
   return Status::Ok();
@@ -132,6 +145,9 @@ Status ParseBuffer(const fb::Table& table, const ModelView& model, int32_t index
   }
   TPW_RETURN_IF_ERROR(buffer.VectorField(kBufferData, 1, &data));
   if (data.length() == 0) return Status::Ok();
+  if (!ShapeKnown(*tensor->dims)) {
+    return Invalid().Add("constant tensor ").Add(index).Add(" has a -1 dimension, expected a fixed shape");
+  }
   if (data.length() != tensor->bytes) {
     return Invalid().Add("tensor ").Add(index).Add(" has ").Add(static_cast<int32_t>(data.length()))
         .Add(" data bytes, shape needs ").Add(static_cast<int32_t>(tensor->bytes));
@@ -243,8 +259,13 @@ Status MicroInterpreter::Parse(ArenaAllocator& allocator) {
   TPW_RETURN_IF_ERROR(CheckIndices(model.inputs, num_tensors_, false, "subgraph input"));
   TPW_RETURN_IF_ERROR(CheckIndices(model.outputs, num_tensors_, false, "subgraph output"));
   for (uint32_t i = 0; i < model.inputs.length(); ++i) {
-    if (tensors_[model.inputs.Get<int32_t>(i)].is_constant) {
+    const Tensor& input = tensors_[model.inputs.Get<int32_t>(i)];
+    if (input.is_constant) {
       return Invalid().Add("subgraph input ").Add(static_cast<int32_t>(i)).Add(" is a constant tensor");
+    }
+    if (!ShapeKnown(*input.dims)) {
+      return Status::Error(StatusCode::kUnsupported).Add("subgraph input ").Add(static_cast<int32_t>(i))
+          .Add(" has a -1 dimension, expected a fixed shape");
     }
   }
   inputs_ = AsIntArray(model.inputs)->data;
@@ -265,6 +286,14 @@ Status MicroInterpreter::PrepareNodes(ArenaAllocator& allocator) {
     TPW_RETURN_IF_ERROR(model.operators.TableAt(static_cast<uint32_t>(i), &op));
     NodeContext context(nodes_[i], i, op, model.tensors, tensors_, &allocator);
     TPW_RETURN_IF_ERROR(nodes_[i].registration->prepare(context));
+    // A -1 left in an output shape means the kernel does not compute that
+    // shape; planning needs every size, so refuse here, naming the op.
+    for (int32_t k = 0; k < context.num_outputs(); ++k) {
+      if (!ShapeKnown(*context.output(k)->dims)) {
+        return context.Error(StatusCode::kUnsupported).Add("output ").Add(k)
+            .Add(" has a -1 dimension this op does not compute");
+      }
+    }
   }
   return Status::Ok();
 }

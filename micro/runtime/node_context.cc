@@ -8,6 +8,7 @@ constexpr int kOperatorBuiltinOptionsType = 3;
 constexpr int kOperatorBuiltinOptions = 4;
 // Tensor / QuantizationParameters table fields.
 constexpr int kTensorQuantization = 4;
+constexpr int kTensorShapeSignature = 7;
 constexpr int kQuantScale = 2;
 constexpr int kQuantZeroPoint = 3;
 constexpr int kQuantDimension = 6;
@@ -64,6 +65,49 @@ Status NodeContext::InputQuantization(int32_t slot, ChannelQuantization* out) co
   TPW_RETURN_IF_ERROR(quantization.VectorField(kQuantScale, 4, &out->scales));
   TPW_RETURN_IF_ERROR(quantization.VectorField(kQuantZeroPoint, 8, &out->zero_points));
   return quantization.Scalar<int32_t>(kQuantDimension, 0, &out->quantized_dimension);
+}
+
+Status NodeContext::SetOutputShape(int32_t slot, const int32_t* dims, int32_t rank) {
+  Tensor* tensor = output(slot);
+  if (tensor == nullptr) return Error(StatusCode::kInvalidModel).Add("output ").Add(slot).Add(" missing");
+  const IntArray& stored = *tensor->dims;
+  if (stored.size != rank) {
+    return Error(StatusCode::kInvalidModel).Add("output has rank ").Add(stored.size).Add(", computed ").Add(rank);
+  }
+  fb::Table table;
+  fb::Vector signature;
+  TPW_RETURN_IF_ERROR(tensor_tables_.TableAt(static_cast<uint32_t>(node_.outputs->data[slot]), &table));
+  TPW_RETURN_IF_ERROR(table.VectorField(kTensorShapeSignature, 4, &signature));
+  const bool has_signature = signature.length() == static_cast<uint32_t>(rank);
+  bool changed = false;
+  size_t elements = 1;
+  for (int32_t d = 0; d < rank; ++d) {
+    // The same bound as parsing: every product stays below 2^31.
+    if (dims[d] < 1 || elements > static_cast<size_t>(INT32_MAX) / static_cast<size_t>(dims[d])) {
+      return Error(StatusCode::kUnsupported).Add("computed output dimension ").Add(d).Add(" is ").Add(dims[d]);
+    }
+    elements *= static_cast<size_t>(dims[d]);
+    if (dims[d] == stored.data[d]) continue;
+    const bool dynamic = stored.data[d] == -1 || (has_signature && signature.Get<int32_t>(static_cast<uint32_t>(d)) == -1);
+    if (!dynamic) {
+      return Error(StatusCode::kInvalidModel).Add("output dimension ").Add(d).Add(" is ").Add(stored.data[d])
+          .Add(", inputs give ").Add(dims[d]).Add(" (not dynamic in shape_signature)");
+    }
+    changed = true;
+  }
+  if (!changed) return Status::Ok();
+  const size_t element_size = TensorTypeSize(tensor->type);
+  if (elements > static_cast<size_t>(INT32_MAX) / element_size) {
+    return Error(StatusCode::kUnsupported).Add("computed output is larger than 2^31 bytes");
+  }
+  void* memory = nullptr;
+  TPW_RETURN_IF_ERROR(AllocatePersistent(sizeof(int32_t) * (1 + static_cast<size_t>(rank)), &memory));
+  IntArray* copy = static_cast<IntArray*>(memory);
+  copy->size = rank;
+  for (int32_t d = 0; d < rank; ++d) copy->data[d] = dims[d];
+  tensor->dims = copy;
+  tensor->bytes = elements * element_size;
+  return Status::Ok();
 }
 
 Status NodeContext::AllocatePersistent(size_t bytes, void** out) {

@@ -80,6 +80,12 @@ class NodeContext {
   }
   // Prepare only: more persistent memory (e.g. per-channel multipliers).
   Status AllocatePersistent(size_t bytes, void** out);
+  // Prepare only: gives output `slot` the shape the kernel computed from its
+  // inputs (as TFLM's kernels do). A dimension may differ from the model's
+  // only where the model leaves it to runtime: -1 in `shape`, or -1 in
+  // `shape_signature` (a dynamic batch, whose stored extent is the batch-1
+  // one). A changed shape is copied to the arena tail and the size updated.
+  Status SetOutputShape(int32_t slot, const int32_t* dims, int32_t rank);
   template <typename T>
   T* op_data() const { return static_cast<T*>(node_.op_data); }
 

@@ -32,4 +32,11 @@ int32_t ElementCount(const IntArray& dims) {
   return count;
 }
 
+bool ShapeKnown(const IntArray& dims) {
+  for (int32_t i = 0; i < dims.size; ++i) {
+    if (dims.data[i] < 0) return false;
+  }
+  return true;
+}
+
 }  // namespace tpw

@@ -4,8 +4,10 @@
 // the caller's arena and stay valid until the MicroInterpreter is destroyed.
 // `dims` points into the model flatbuffer (a flatbuffer int vector is laid out
 // exactly as IntArray: a 32-bit length followed by the values), so the model
-// buffer must outlive the interpreter. `data` points into the model for
-// constant tensors and into the planned (head) part of the arena otherwise;
+// buffer must outlive the interpreter; a shape a kernel computes in Prepare
+// (a -1 or a dynamic batch in the model) is a copy in the tail instead.
+// `data` points into the model for constant tensors and into the planned
+// (head) part of the arena otherwise;
 // activation buffers of tensors with disjoint lifetimes share memory, so an
 // output is only meaningful right after Invoke().
 #ifndef TPW_MICRO_RUNTIME_TENSOR_H_
@@ -58,7 +60,7 @@ union TensorData {
 struct Tensor {
   TensorData data;
   const IntArray* dims;
-  size_t bytes;               // element count * TensorTypeSize(type)
+  size_t bytes;               // element count * TensorTypeSize(type); 0 while a dim is -1
   QuantizationParams params;  // scale 0 when the tensor is not quantized
   TensorType type;
   bool is_constant;           // data lives in the model flatbuffer (read-only)
@@ -66,6 +68,8 @@ struct Tensor {
 
 // Number of elements of a shape (product of dims; 1 for a scalar).
 int32_t ElementCount(const IntArray& dims);
+// False while a dimension is -1, i.e. left by the model to a kernel's Prepare.
+bool ShapeKnown(const IntArray& dims);
 
 }  // namespace tpw
 

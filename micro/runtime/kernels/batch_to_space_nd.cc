@@ -7,7 +7,7 @@
 namespace tpw {
 namespace {
 
-Status Prepare(NodeContext& node) { return PrepareSpaceBatch(node, node.output(0), node.input(0)); }
+Status Prepare(NodeContext& node) { return PrepareSpaceBatch(node, /*to_batch=*/false); }
 
 Status Eval(NodeContext& node) {
   const SpaceBatchData& p = *node.op_data<SpaceBatchData>();

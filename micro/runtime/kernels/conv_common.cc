@@ -25,9 +25,6 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
   const Tensor* output = node.output(0);
   const int32_t channels = Dim(filter, traits.channel_dim);
   TPW_RETURN_IF_ERROR(ExpectBias(node, kConvBias, channels));
-  if (Dim(output, 3) != channels || Dim(output, 0) != Dim(input, 0)) {
-    return node.Error(StatusCode::kInvalidModel).Add("output batch or channels disagree");
-  }
   fb::Table options;
   TPW_RETURN_IF_ERROR(node.Options(traits.type, &options));
   int8_t padding = 0, activation = 0;
@@ -43,9 +40,8 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
                                         p->dilation_h, &p->height));
   TPW_RETURN_IF_ERROR(ComputeSpatialDim(node, padding, Dim(input, 2), Dim(filter, 2), p->stride_w,
                                         p->dilation_w, &p->width));
-  if (p->height.out_size != Dim(output, 1) || p->width.out_size != Dim(output, 2)) {
-    return node.Error(StatusCode::kInvalidModel).Add("output spatial shape disagrees with options");
-  }
+  const int32_t shape[4] = {Dim(input, 0), p->height.out_size, p->width.out_size, channels};
+  TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, 4));
   InteriorRange(p->height, Dim(input, 1), Dim(filter, 1), p->stride_h, p->dilation_h, &p->y_begin, &p->y_end);
   InteriorRange(p->width, Dim(input, 2), Dim(filter, 2), p->stride_w, p->dilation_w, &p->x_begin, &p->x_end);
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &p->act_min, &p->act_max));

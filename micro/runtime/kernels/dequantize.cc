@@ -9,7 +9,7 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
   TPW_RETURN_IF_ERROR(node.ExpectType(node.output(0), TensorType::kFloat32, "output"));
-  return ExpectSameShape(node, node.input(0), node.output(0));
+  return SameShapeOutput(node);
 }
 
 Status Eval(NodeContext& node) {

@@ -10,35 +10,36 @@ Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, c
       .Add(", expected ").Add(rank);
 }
 
-Status ExpectSameShape(const NodeContext& node, const Tensor* a, const Tensor* b) {
-  bool same = Rank(a) == Rank(b);
-  for (int32_t i = 0; same && i < Rank(a); ++i) same = Dim(a, i) == Dim(b, i);
-  if (same) return Status::Ok();
-  return node.Error(StatusCode::kInvalidModel).Add("input and output shapes differ");
+Status SameShapeOutput(NodeContext& node) {
+  const IntArray& dims = *node.input(0)->dims;
+  return node.SetOutputShape(0, dims.data, dims.size);
 }
 
-Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what) {
+Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what, bool zero_scale_ok) {
   TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt8, what));
   const float scale = tensor->params.scale;
-  if (!(scale > 0.0f) || !isfinite(scale)) {
-    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" has no valid quantization scale");
+  if (!isfinite(scale) || scale < 0.0f || (scale == 0.0f && !zero_scale_ok)) {
+    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" scale is ")
+        .Add(isfinite(scale) ? (scale == 0.0f ? "zero" : "negative") : "not finite")
+        .Add(zero_scale_ok ? ", expected finite and >= 0" : ", expected finite and > 0");
   }
   if (tensor->params.zero_point < -128 || tensor->params.zero_point > 127) {
-    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" zero point ").Add(tensor->params.zero_point);
+    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" zero point ").Add(tensor->params.zero_point)
+        .Add(", expected -128..127");
   }
   return Status::Ok();
 }
 
-Status ExpectUnaryInt8(const NodeContext& node) {
+Status ExpectUnaryInt8(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
-  return ExpectSameShape(node, node.input(0), node.output(0));
+  return SameShapeOutput(node);
 }
 
 Status ExpectWeightedInt8(const NodeContext& node, int32_t rank) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input", /*zero_scale_ok=*/true));
   TPW_RETURN_IF_ERROR(node.ExpectType(node.input(1), TensorType::kInt8, "filter"));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
   if (rank == 0) return Status::Ok();
@@ -136,8 +137,11 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
   const double output_scale = static_cast<double>(node.output(0)->params.scale);
   for (int32_t c = 0; c < channels; ++c) {
     const float filter_scale = quantization.scales.Get<float>(count == 1 ? 0 : static_cast<uint32_t>(c));
-    if (!(filter_scale > 0.0f) || !isfinite(filter_scale)) {
-      return node.Error(StatusCode::kInvalidModel).Add("filter scale of channel ").Add(c);
+    // A zero scale (an all-zero channel) is TFLM's zero multiplier: that
+    // channel's outputs are the output zero point, clamped.
+    if (!(filter_scale >= 0.0f) || !isfinite(filter_scale)) {
+      return node.Error(StatusCode::kInvalidModel).Add("filter scale of channel ").Add(c)
+          .Add(" is negative or not finite, expected finite and >= 0");
     }
     int shift = 0;
     TPW_RETURN_IF_ERROR(Multiplier(node, input_scale * static_cast<double>(filter_scale) / output_scale,

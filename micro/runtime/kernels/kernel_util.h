@@ -26,12 +26,17 @@ inline int32_t Elements(const Tensor* tensor) { return ElementCount(*tensor->dim
 
 // Error unless `tensor` has exactly `rank` dimensions.
 Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, const char* what);
-// Error unless both shapes are identical.
-Status ExpectSameShape(const NodeContext& node, const Tensor* a, const Tensor* b);
-// Error unless the tensor is int8 with a positive, finite per-tensor scale.
-Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what);
-// Error unless the node has 1 input and 1 output, both quantized int8 of one shape.
-Status ExpectUnaryInt8(const NodeContext& node);
+// Gives output 0 the shape of input 0 (elementwise ops; see SetOutputShape).
+Status SameShapeOutput(NodeContext& node);
+// Error unless the tensor is int8 with a finite per-tensor scale that is
+// positive, or zero when `zero_scale_ok`: a tensor whose scale only
+// multiplies (a weighted op's input) gives TFLM's result with scale 0, a
+// zero multiplier; one it divides by would be a division by zero.
+Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const char* what,
+                           bool zero_scale_ok = false);
+// Error unless the node has 1 input and 1 output, both quantized int8; the
+// output gets the input's shape.
+Status ExpectUnaryInt8(NodeContext& node);
 // Error unless inputs (data, filter[, bias]) and the output of a weighted op are
 // quantized int8 / int8 / int8; with rank > 0, data, filter and output have that rank.
 Status ExpectWeightedInt8(const NodeContext& node, int32_t rank);

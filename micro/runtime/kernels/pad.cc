@@ -24,16 +24,20 @@ Status Prepare(NodeContext& node) {
   const int32_t rank = Rank(input);
   if (rank < 1) return node.Error(StatusCode::kUnsupported).Add("scalar input");
   TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, paddings, 2 * rank, "paddings"));
-  if (Rank(output) != rank) return node.Error(StatusCode::kInvalidModel).Add("output rank differs");
   PadData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
+  int32_t shape[kMaxRank];  // parsing bounds every rank by kMaxRank
   for (int32_t d = 0; d < rank; ++d) {
     const int32_t before = paddings->data.i32[2 * d], after = paddings->data.i32[2 * d + 1];
-    if (before < 0 || after < 0 || static_cast<int64_t>(Dim(input, d)) + before + after != Dim(output, d)) {
-      return node.Error(StatusCode::kInvalidModel).Add("paddings disagree with the output at dimension ").Add(d);
+    const int64_t extent = static_cast<int64_t>(Dim(input, d)) + before + after;
+    if (before < 0 || after < 0 || extent > INT32_MAX) {
+      return node.Error(StatusCode::kInvalidModel).Add("paddings ").Add(before).Add(", ").Add(after)
+          .Add(" at dimension ").Add(d).Add(", expected >= 0");
     }
     data->before[d] = before;
+    shape[d] = static_cast<int32_t>(extent);
   }
+  TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, rank));
   const Tensor* value = node.input(2);
   if (value != nullptr) {
     if (value->type != input->type || Elements(value) != 1 || !value->is_constant) {

@@ -14,9 +14,6 @@ Status PreparePool(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
   TPW_RETURN_IF_ERROR(ExpectRank(node, input, 4, "input"));
   TPW_RETURN_IF_ERROR(ExpectRank(node, output, 4, "output"));
-  if (Dim(input, 0) != Dim(output, 0) || Dim(input, 3) != Dim(output, 3)) {
-    return node.Error(StatusCode::kInvalidModel).Add("input and output batch or channels differ");
-  }
   fb::Table options;
   TPW_RETURN_IF_ERROR(node.Options(OptionsType::kPool2D, &options));
   int8_t padding = 0, activation = 0;
@@ -30,9 +27,8 @@ Status PreparePool(NodeContext& node) {
   TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kFilterH, 0, &data->filter_h));
   TPW_RETURN_IF_ERROR(ComputeSpatialDim(node, padding, Dim(input, 1), data->filter_h, data->stride_h, 1, &data->height));
   TPW_RETURN_IF_ERROR(ComputeSpatialDim(node, padding, Dim(input, 2), data->filter_w, data->stride_w, 1, &data->width));
-  if (data->height.out_size != Dim(output, 1) || data->width.out_size != Dim(output, 2)) {
-    return node.Error(StatusCode::kInvalidModel).Add("output spatial shape disagrees with options");
-  }
+  const int32_t shape[4] = {Dim(input, 0), data->height.out_size, data->width.out_size, Dim(input, 3)};
+  TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, 4));
   return ActivationRange(node, activation, output, &data->act_min, &data->act_max);
 }
 

@@ -17,7 +17,7 @@ Status Prepare(NodeContext& node) {
   const Tensor* input = node.input(0);
   const Tensor* output = node.output(0);
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
-  TPW_RETURN_IF_ERROR(ExpectSameShape(node, input, output));
+  TPW_RETURN_IF_ERROR(SameShapeOutput(node));
   QuantizeData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   if (input->type == TensorType::kFloat32) return Status::Ok();

@@ -1,26 +1,58 @@
 #include "kernels/space_batch_common.h"
 
 namespace tpw {
+namespace {
+
+// Bounds on block, paddings and crops keep every index computed in Eval far inside int32.
+constexpr int32_t kLimit = 1 << 16;
+
+bool InRange(int32_t value, int32_t low) { return value >= low && value <= kLimit; }
+
+// One spatial extent of the output: padded then divided into blocks
+// (space-to-batch), or multiplied by the block then cropped (batch-to-space).
+Status SpatialExtent(const NodeContext& node, bool to_batch, int32_t extent, int32_t block, int32_t before,
+                     int32_t after, const char* name, int32_t* out) {
+  if (!to_batch) {
+    const int64_t wide = static_cast<int64_t>(extent) * block - before - after;
+    if (wide < 1 || wide > INT32_MAX) {
+      return node.Error(StatusCode::kInvalidModel).Add("crops remove all of ").Add(name)
+          .Add(" (").Add(extent).Add(" x block ").Add(block).Add(")");
+    }
+    *out = static_cast<int32_t>(wide);
+    return Status::Ok();
+  }
+  const int64_t padded = static_cast<int64_t>(extent) + before + after;
+  if (padded % block != 0) {
+    return node.Error(StatusCode::kInvalidModel).Add("padded ").Add(name).Add(" ")
+        .Add(static_cast<int32_t>(padded)).Add(" is not a multiple of block ").Add(block);
+  }
+  *out = static_cast<int32_t>(padded / block);
+  return Status::Ok();
+}
+
+}  // namespace
 
 Shape4 AsShape4(const Tensor* tensor) {
   if (Rank(tensor) == 3) return Shape4{Dim(tensor, 0), Dim(tensor, 1), 1, Dim(tensor, 2)};
   return Shape4{Dim(tensor, 0), Dim(tensor, 1), Dim(tensor, 2), Dim(tensor, 3)};
 }
 
-Status PrepareSpaceBatch(NodeContext& node, const Tensor* space, const Tensor* batch) {
+Status PrepareSpaceBatch(NodeContext& node, bool to_batch) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(3, 1));
   const Tensor* input = node.input(0);
   const Tensor* output = node.output(0);
   if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
-    return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type));
+    return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type))
+        .Add(", expected int8 or float32 in and out");
   }
   const int32_t rank = Rank(input);
   if ((rank != 3 && rank != 4) || Rank(output) != rank) {
-    return node.Error(StatusCode::kUnsupported).Add("rank ").Add(rank).Add(", expected 3 or 4");
+    return node.Error(StatusCode::kUnsupported).Add("ranks ").Add(rank).Add(" and ").Add(Rank(output))
+        .Add(", expected both 3 or both 4");
   }
   const int32_t spatial = rank - 2;
   TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(1), spatial, "block shape"));
-  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(2), 2 * spatial, "paddings"));
+  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(2), 2 * spatial, to_batch ? "paddings" : "crops"));
   const int32_t* block = node.input(1)->data.i32;
   const int32_t* pads = node.input(2)->data.i32;
   SpaceBatchData* data = nullptr;
@@ -30,18 +62,33 @@ Status PrepareSpaceBatch(NodeContext& node, const Tensor* space, const Tensor* b
   data->before_h = pads[0];
   data->before_w = spatial == 2 ? pads[2] : 0;
   const int32_t after_h = pads[1], after_w = spatial == 2 ? pads[3] : 0;
-  const Shape4 s = AsShape4(space), b = AsShape4(batch);
-  // Bounds keep every index computed in Eval far inside int32.
-  const int32_t kLimit = 1 << 16;
-  if (data->block_h < 1 || data->block_w < 1 || data->before_h < 0 || data->before_w < 0 || after_h < 0 ||
-      after_w < 0 || data->block_h > kLimit || data->block_w > kLimit || data->before_h > kLimit ||
-      data->before_w > kLimit || after_h > kLimit || after_w > kLimit || static_cast<int64_t>(b.n) != static_cast<int64_t>(s.n) * data->block_h * data->block_w ||
-      static_cast<int64_t>(b.h) * data->block_h != static_cast<int64_t>(s.h) + data->before_h + after_h ||
-      static_cast<int64_t>(b.w) * data->block_w != static_cast<int64_t>(s.w) + data->before_w + after_w ||
-      b.c != s.c) {
-    return node.Error(StatusCode::kInvalidModel).Add("block shape and paddings disagree with the shapes");
+  if (!InRange(data->block_h, 1) || !InRange(data->block_w, 1) || !InRange(data->before_h, 0) ||
+      !InRange(data->before_w, 0) || !InRange(after_h, 0) || !InRange(after_w, 0)) {
+    return node.Error(StatusCode::kInvalidModel).Add("block shape must be 1..2^16 and ")
+        .Add(to_batch ? "paddings" : "crops").Add(" 0..2^16");
   }
-  return Status::Ok();
+  const Shape4 in = AsShape4(input);
+  const int32_t blocks = data->block_h * data->block_w;
+  Shape4 out{0, 0, 1, in.c};
+  if (to_batch) {
+    if (static_cast<int64_t>(in.n) * blocks > INT32_MAX) {
+      return node.Error(StatusCode::kUnsupported).Add("output batch exceeds 2^31");
+    }
+    out.n = in.n * blocks;
+  } else {
+    if (in.n % blocks != 0) {
+      return node.Error(StatusCode::kInvalidModel).Add("input batch ").Add(in.n)
+          .Add(" is not a multiple of the block size ").Add(blocks);
+    }
+    out.n = in.n / blocks;
+  }
+  TPW_RETURN_IF_ERROR(SpatialExtent(node, to_batch, in.h, data->block_h, data->before_h, after_h, "height", &out.h));
+  if (rank == 4) {
+    TPW_RETURN_IF_ERROR(SpatialExtent(node, to_batch, in.w, data->block_w, data->before_w, after_w, "width", &out.w));
+  }
+  const int32_t dims4[4] = {out.n, out.h, out.w, out.c};
+  const int32_t dims3[3] = {out.n, out.h, out.c};
+  return node.SetOutputShape(0, rank == 4 ? dims4 : dims3, rank);
 }
 
 }  // namespace tpw

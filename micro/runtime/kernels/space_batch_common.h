@@ -20,9 +20,11 @@ struct Shape4 {
 };
 Shape4 AsShape4(const Tensor* tensor);
 
-// Reads block shape and paddings/crops; `space` is the tensor with the larger
-// spatial extent (input of space-to-batch, output of batch-to-space).
-Status PrepareSpaceBatch(NodeContext& node, const Tensor* space, const Tensor* batch);
+// Reads block shape and paddings/crops and computes the output shape from the
+// input's (space-to-batch when `to_batch`, else batch-to-space). A dilated
+// convolution converted with a dynamic batch stores the batch-1 shape for the
+// batched tensors; the computed shape replaces it (see SetOutputShape).
+Status PrepareSpaceBatch(NodeContext& node, bool to_batch);
 
 }  // namespace tpw
 

@@ -8,7 +8,7 @@
 namespace tpw {
 namespace {
 
-Status Prepare(NodeContext& node) { return PrepareSpaceBatch(node, node.input(0), node.output(0)); }
+Status Prepare(NodeContext& node) { return PrepareSpaceBatch(node, /*to_batch=*/true); }
 
 Status Eval(NodeContext& node) {
   const SpaceBatchData& p = *node.op_data<SpaceBatchData>();
