@@ -97,3 +97,16 @@ def test_fold_option_errors_are_named():
         parse_folds("1-8/8/9")
     with pytest.raises(DataError, match="'x' is not a fold"):
         parse_folds("1-7/x/9")
+
+
+def test_record_without_samples_is_named(shared, tmp_path):
+    shutil.copy(shared / "ptbxl/ptbxl_database.csv", tmp_path)
+    shutil.copy(shared / "ptbxl/scp_statements.csv", tmp_path)
+    folder = tmp_path / "records100/00000"
+    folder.mkdir(parents=True)
+    shutil.copy(shared / "ptbxl/records100/00000/00001_lr.dat", folder)
+    header = (shared / "ptbxl/records100/00000/00001_lr.hea").read_text().split("\n")
+    header[0] = " ".join(header[0].split()[:3] + ["0"] + header[0].split()[4:])
+    (folder / "00001_lr.hea").write_text("\n".join(header))
+    with pytest.raises(DataError, match=r"00001_lr\.hea: signal length 0, a record needs samples"):
+        load("ptbxl", data_dir=tmp_path, folds="1-3/4-8/9", records=[1], cache=False)

@@ -93,6 +93,29 @@ def test_header_without_a_length_is_read_by_wfdb(tmp_path):
     np.testing.assert_array_equal(read_signal(record, leads=[0, 1, 2]), reference)
 
 
+def _two_files(folder, files: tuple[str, ...]) -> str:
+    """Three format-16 signals named alike, stored in ``a.dat`` / ``b.dat`` as ``files`` says."""
+    rng = np.random.default_rng(2)
+    for name in set(files):
+        (folder / f"{name}.dat").write_bytes(rng.bytes(999 * 2 * files.count(name)))
+    (folder / "rec.hea").write_text("rec 3 500 999\n" + "".join(
+        f"{f}.dat 16 {100 * (i + 1)}(0)/mV 16 0 0 0 0 ECG\n" for i, f in enumerate(files)))
+    return str(folder / "rec")
+
+
+def test_signals_in_two_files_are_found_by_position(tmp_path):
+    _assert_reads_as_wfdb(_two_files(tmp_path, ("a", "a", "b")))
+
+
+def test_signals_of_one_file_on_separate_lines_are_refused(tmp_path):
+    record = _two_files(tmp_path, ("a", "b", "a"))
+    with pytest.raises(Exception):  # wfdb fails too: header(5) wants them consecutive
+        wfdb.rdrecord(record)
+    with pytest.raises(DataError, match=r"rec\.hea: signal 2: file 'a\.dat' is not consecutive "
+                                        r"with the other signal lines naming it"):
+        read_signal(record, leads=0)
+
+
 def test_byte_offset_on_the_fast_path(tmp_path):
     record = _write(tmp_path, "212", 1001, 1)
     dat = tmp_path / "rec.dat"

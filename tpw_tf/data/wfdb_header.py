@@ -147,8 +147,8 @@ def read_header(hea: Path) -> Header:
         DataError naming ``hea`` and the field: file missing or not text, a
         malformed or out-of-range record-line value (signals, sampling
         frequency, length), fewer signal lines than declared, an unknown
-        format, a malformed gain / baseline / ADC field, or two signals of one
-        ``.dat`` file with different formats.
+        format, a malformed gain / baseline / ADC field, or the signals of one
+        ``.dat`` file on lines that are not consecutive or with different formats.
     """
     hea = Path(hea)
     if not hea.is_file():
@@ -170,8 +170,12 @@ def read_header(hea: Path) -> Header:
     channels = tuple(_signal_line(hea, i, ln) for i, ln in enumerate(lines[1:1 + n_sig]))
     formats: dict[str, str] = {}
     for index, channel in enumerate(channels):
+        # header(5): the signals of one file are consecutive lines of one storage format.
+        if channel.file in formats and channel.file != channels[index - 1].file:
+            raise _bad(hea, f"signal {index}: ", "file", channel.file,
+                       "consecutive with the other signal lines naming it")
         first = formats.setdefault(channel.file, channel.fmt)
-        if channel.fmt != first:  # signal(5): one storage format per signal file
+        if channel.fmt != first:
             raise _bad(hea, f"signal {index}: ", "format", channel.fmt,
                        f"{first}, the format of the other signals in {channel.file}")
     return Header(hea, fs, sig_len, 0, channels)
