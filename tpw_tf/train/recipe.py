@@ -1,0 +1,68 @@
+"""The training recipe: every option of a run, validated in one place."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from tpw_tf.errors import TpwError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every training option; the ``*_weight`` fields are the Eq. 5 weights.
+
+    The loss is ``(1 - kd_alpha) * (ce_weight * CE + focal_weight * Focal)
+    + kd_alpha * KD + feature_weight * FM + soft_f1_weight * (1 - softF1)
+    + spectral_weight * Spectral + l1_weight * L1``.
+    """
+
+    learning_rate: float = 1e-2  # best of 2e-3, 5e-3, 1e-2 on synthetic (10 epochs, INT8 macro-F1)
+    # Cosine decay of the learning rate to zero over the run (else constant).
+    cosine_decay: bool = False
+    weight_decay: float = 1e-4
+    clip_norm: float = 1.0
+    ema_decay: float = 0.99
+    class_balance: bool = True
+    ce_weight: float = 1.0
+    focal_weight: float = 0.0
+    focal_gamma: float = 2.0
+    kd_alpha: float = 0.0
+    kd_temperature: float = 4.0
+    feature_weight: float = 0.0
+    soft_f1_weight: float = 0.0
+    spectral_weight: float = 0.0
+    l1_weight: float = 0.0
+    # Substrings of the weight names the L1 size penalty reads: generator heads
+    # (``head_kernel``, ``head_B``, ``head_basis_*``) and layer codes.
+    l1_patterns: tuple[str, ...] = ("head_", "code")
+    teacher_epochs: int = 10
+    # Training batches over which BatchNorm statistics are re-estimated for the EMA weights.
+    bn_batches: int = 32
+
+    @classmethod
+    def from_options(cls, **options) -> "Recipe":
+        """Validate keyword options in one place; unknown or out-of-range ones raise TpwError."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        for key in options:
+            if key not in fields:
+                raise TpwError(f"unknown training option '{key}': choose one of {', '.join(sorted(fields))}")
+        if "l1_patterns" in options:
+            options["l1_patterns"] = tuple(options["l1_patterns"])
+        recipe = cls(**options)
+        for f in dataclasses.fields(cls):
+            value = getattr(recipe, f.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise TpwError(f"training option {f.name} must be >= 0, got {value}")
+        if not 0.0 <= recipe.kd_alpha <= 1.0:
+            raise TpwError(f"training option kd_alpha must be in [0, 1], got {recipe.kd_alpha}")
+        if not 0.0 <= recipe.ema_decay < 1.0:
+            raise TpwError(f"training option ema_decay must be in [0, 1), got {recipe.ema_decay}")
+        if recipe.kd_temperature <= 0 or recipe.clip_norm <= 0 or recipe.learning_rate <= 0:
+            raise TpwError("training options kd_temperature, clip_norm and learning_rate must be > 0, got "
+                           f"{recipe.kd_temperature}, {recipe.clip_norm}, {recipe.learning_rate}")
+        return recipe
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether a KD or feature-matching term is weighted, so a teacher must be at hand."""
+        return self.kd_alpha > 0 or self.feature_weight > 0
