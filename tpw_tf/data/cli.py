@@ -14,6 +14,7 @@ import argparse
 import sys
 import warnings
 
+from tpw_tf.console import run_command
 from tpw_tf.data import load, names, option_names
 from tpw_tf.data.base import SPLITS, Dataset
 from tpw_tf.data.fetch import fetch
@@ -73,7 +74,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     warnings.showwarning = _show_warning
-    try:
+
+    def body() -> None:
         if args.name not in names():
             raise TpwError(f"unknown dataset '{args.name}': choose one of {', '.join(names())}")
         if args.command == "fetch":
@@ -86,11 +88,8 @@ def main(argv=None) -> int:
             if args.no_cache and "cache" in option_names(args.name):  # synthetic has no cache
                 options["cache"] = False
             print(describe(load(args.name, data_dir=args.data_dir, **options)))
-    except TpwError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
 
+    return run_command(body)
 
 if __name__ == "__main__":
     sys.exit(main())
