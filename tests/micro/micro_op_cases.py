@@ -4,7 +4,10 @@ Each case is a tiny float Keras graph from its own inputs to one output, so
 many cases share one model (parallel branches) and one converter call. The
 parameters cover shapes, strides, paddings, dilations, fused activations,
 broadcasting and, through each input's calibration amplitude, the
-quantization scales and zero points the converter picks.
+quantization scales and zero points the converter picks. `dynamic_batch_cases`
+draws cases for models converted with a None batch, where a dilated
+convolution becomes SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND whose
+batched tensors store the batch-1 shape.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ class Case:
     build: Callable                    # keras tensors -> keras tensor
     amplitudes: list[float] = field(default_factory=list)  # calibration std per input
     offsets: list[float] = field(default_factory=list)     # calibration mean per input
+    space_batch: bool = False  # goes through SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND with a dynamic batch
 
 
 def _spatial(rng, *, max_h=4, max_w=16, max_c=5):
@@ -46,17 +50,36 @@ def _strides_dilation(rng):
     return (int(rng.integers(1, 3)), int(rng.integers(1, 4))), (1, 1)
 
 
-def _activation(rng):
-    return [None, "relu", "relu6"][int(rng.integers(0, 3))]
+def _activation(rng, choices=(None, "relu", "relu6")):
+    return choices[int(rng.integers(0, len(choices)))]
 
 
-def _conv_geometry(rng) -> dict:
-    """Random input shape, window, strides/dilation, padding and activation of a convolution."""
+def _dilation(rng):
+    """A dilation above 1 in at least one spatial dimension."""
+    dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 4)))
+    return dilation if dilation != (1, 1) else (1, 2)
+
+
+def _conv_geometry(rng, *, dilation: str = "random") -> dict:
+    """Random input shape, window, strides/dilation, padding and activation of a convolution.
+
+    ``dilation``: "random" (strides or dilation), "always" (stride 1, dilated)
+    or "never" (strides only). A dilated conv with a dynamic batch leaves its
+    activation unfused after BATCH_TO_SPACE_ND with its own quantization;
+    TFLM's RELU6 (and ours) clamps without rescaling there while tf.lite's
+    reference, the oracle of those cases, rescales, so "always" draws no relu6.
+    """
     h, w, c = _spatial(rng)
     padding = str(rng.choice(["same", "valid"]))
-    strides, dilation = _strides_dilation(rng)
-    return dict(shape=(h, w, c), padding=padding, strides=strides, dilation=dilation,
-                kernel=_window(rng, h, w, padding, dilation), act=_activation(rng),
+    act_choices = (None, "relu") if dilation == "always" else (None, "relu", "relu6")
+    if dilation == "always":
+        strides, dilations = (1, 1), _dilation(rng)
+    elif dilation == "never":
+        strides, dilations = (int(rng.integers(1, 3)), int(rng.integers(1, 4))), (1, 1)
+    else:
+        strides, dilations = _strides_dilation(rng)
+    return dict(shape=(h, w, c), padding=padding, strides=strides, dilation=dilations,
+                kernel=_window(rng, h, w, padding, dilations), act=_activation(rng, act_choices),
                 bias=bool(rng.random() < 0.7), std=float(rng.uniform(0.1, 1.5)))
 
 
@@ -65,21 +88,38 @@ def _describe(kind: str, g: dict, extra: str) -> str:
             f"{g['padding']} {extra} {g['act']} bias={g['bias']}")
 
 
-def conv(rng):
-    g, filters = _conv_geometry(rng), int(rng.integers(1, 7))
+def conv(rng, *, dilation: str = "random"):
+    g, filters = _conv_geometry(rng, dilation=dilation), int(rng.integers(1, 7))
     return Case(_describe("conv", g, f"f{filters}"), [g["shape"]], lambda x: layers.Conv2D(
         filters, g["kernel"], strides=g["strides"], dilation_rate=g["dilation"], padding=g["padding"],
         activation=g["act"], use_bias=g["bias"], kernel_initializer=keras.initializers.RandomNormal(0, g["std"]),
-        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]))
+        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]), space_batch=g["dilation"] != (1, 1))
 
 
-def depthwise(rng):
-    g, multiplier = _conv_geometry(rng), int(rng.integers(1, 4))
+def depthwise(rng, *, dilation: str = "random", multipliers: tuple[int, int] = (1, 4)):
+    g, multiplier = _conv_geometry(rng, dilation=dilation), int(rng.integers(*multipliers))
     return Case(_describe("depthwise", g, f"m{multiplier}"), [g["shape"]], lambda x: layers.DepthwiseConv2D(
         g["kernel"], strides=g["strides"], dilation_rate=g["dilation"], padding=g["padding"],
         depth_multiplier=multiplier, activation=g["act"], use_bias=g["bias"],
         depthwise_initializer=keras.initializers.RandomNormal(0, g["std"]),
-        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]))
+        bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0]), space_batch=g["dilation"] != (1, 1))
+
+
+def dilated_conv(rng):
+    return conv(rng, dilation="always")
+
+
+def dilated_depthwise(rng):
+    """Dilated, with a depth multiplier above 1."""
+    return depthwise(rng, dilation="always", multipliers=(2, 4))
+
+
+def strided_conv(rng):
+    return conv(rng, dilation="never")
+
+
+def strided_depthwise(rng):
+    return depthwise(rng, dilation="never")
 
 
 def dense(rng):
@@ -183,20 +223,32 @@ def space_batch(rng):
         y = layers.Lambda(lambda t: tf.space_to_batch_nd(t, block, pads))(x[0])
         y = layers.ReLU()(y)
         return layers.Lambda(lambda t: tf.batch_to_space(t, block, crops))(y)
-    return Case(f"space/batch {(h, w, c)} block{block} pads{pads}", [(h, w, c)], build)
+    return Case(f"space/batch {(h, w, c)} block{block} pads{pads}", [(h, w, c)], build, space_batch=True)
 
 
 GENERATORS = [conv, depthwise, dense, pool, mean, add, mul, softmax, logistic, relu, pad, concat, reshape,
               space_batch, conv, depthwise]
 
 
-def random_cases(seed: int, count: int) -> list[Case]:
+# With a None batch a Keras Reshape layer becomes SHAPE / STRIDED_SLICE / PACK
+# feeding RESHAPE, ops the runtime does not implement, so `reshape` is left out
+# (Flatten, in `dense`, keeps a constant [-1, N] shape and is covered).
+DYNAMIC_BATCH_GENERATORS = [dilated_conv, dilated_depthwise, strided_conv, strided_depthwise, dense, pool, mean, add, mul,
+                            softmax, logistic, relu, pad, concat, space_batch, dilated_conv, dilated_depthwise]
+
+
+def random_cases(seed: int, count: int, generators=GENERATORS) -> list[Case]:
     """`count` cases cycling through every op family, with seeded parameters."""
     rng = np.random.default_rng(seed)
     cases = []
     for i in range(count):
-        case = GENERATORS[(seed * 7 + i) % len(GENERATORS)](rng)
+        case = generators[(seed * 7 + i) % len(generators)](rng)
         case.amplitudes = [float(rng.choice([0.05, 0.5, 1.0, 3.0])) for _ in case.input_shapes]
         case.offsets = [float(rng.choice([0.0, 0.0, 1.0, -0.5])) * a for a in case.amplitudes]
         cases.append(case)
     return cases
+
+
+def dynamic_batch_cases(seed: int, count: int) -> list[Case]:
+    """Cases for a model converted with a None batch: dilations, depth multipliers, every op family."""
+    return random_cases(seed, count, DYNAMIC_BATCH_GENERATORS)
