@@ -5,9 +5,11 @@
 
 The flatbuffer runs in a child process that imports tflite-runtime and never
 TensorFlow (tflite-runtime 2.14 crashes in a process that has loaded TF 2.21;
-this module imports neither, so the child can import it); the parent first
-checks the flatbuffer with TFLM's loader, because a truncated file crashes
-tflite-runtime instead of raising. It uses the
+this module imports neither, so the child can import it). Before that, tpw's
+micro runtime, whose reader bounds-checks every index and buffer, checks the
+file: tflite-runtime and TFLM crash on some malformed files instead of raising,
+and the parent never loads the model into a native interpreter at all. A child
+that still crashes is reported by its signal. The child uses the
 reference kernels, whose outputs equal TFLM's, so the metrics are the device's. Validation and the
 evaluated split go through the same INT8 model; for a binary task the decision
 threshold is tuned on the validation scores only, then applied to the split
@@ -27,9 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_export import micro_runtime
+from tpw_export.errors import ExportError
+from tpw_export.native_io import crash_reason
 from tpw_tf import atomic, data, metrics
 from tpw_tf.data.options import parse_options
-from tpw_tf.errors import ExportError, TpwError, first_line
+from tpw_tf.errors import TpwError
 
 # The child's program: import this module (numpy only) and run the interpreter.
 _CHILD = "import sys; from tpw_export.evaluate import interpret_files; interpret_files(*sys.argv[1:])"
@@ -78,33 +83,32 @@ def interpret_files(model_path: str, inputs_path: str, outputs_path: str) -> Non
     np.savez(outputs_path, outputs=outputs, scale=scale, zero_point=zero_point)
 
 
-def check_flatbuffer(model_path: Path) -> None:
-    """Raise a one-line ExportError unless TFLM can load ``model_path`` (no TensorFlow involved)."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    try:
-        runtime.Interpreter.from_bytes(Path(model_path).read_bytes())
-    except OSError as error:
-        raise ExportError(f"{model_path}: cannot read the model ({error.strerror})") from None
-    except Exception as error:  # the loader raises struct.error, RuntimeError, ... for a bad file
-        raise ExportError(f"{model_path}: not a valid TFLite model ({first_line(error)})") from None
-
-
-def run_int8(model_path: Path, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def run_int8(model_path: Path, x: np.ndarray, *, classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run float windows ``x`` ``(N, 1, T, C)`` through the flatbuffer in a TF-free child process.
 
     Returns:
         The raw outputs ``(N, K)`` (int8 for an INT8 model) and their
         dequantized float64 values (the INT8 model's class probabilities).
+
+    Raises:
+        ExportError: one line starting with ``model_path``: the file cannot be read or
+            our runtime refuses it (:func:`micro_runtime.check_model`), it does not take
+            one input of ``x``'s window shape and give one ``(1, K)`` output (``K == classes``
+            when given), or the child fails or crashes (naming the signal).
     """
-    check_flatbuffer(model_path)
+    source, target = micro_runtime.only_tensors(model_path, micro_runtime.check_model(model_path)[1])
+    if source.shape[1:] != x.shape[1:] or len(target.shape) != 2:
+        raise ExportError(f"{model_path}: the model maps {source.shape} to {target.shape}, expected "
+                          f"(1, {', '.join(map(str, x.shape[1:]))}) windows to (1, classes) scores")
+    if classes is not None and target.shape[1] != classes:
+        raise ExportError(f"{model_path}: the model has {target.shape[1]} outputs, the data has {classes} classes")
     with tempfile.TemporaryDirectory() as tmp:
         inputs, outputs = Path(tmp) / "x.npy", Path(tmp) / "y.npz"
         np.save(inputs, np.asarray(x, np.float32))
         child = subprocess.run([sys.executable, "-c", _CHILD, str(model_path), str(inputs), str(outputs)],
                                capture_output=True, text=True)
         if child.returncode < 0:
-            raise ExportError(f"{model_path}: the INT8 interpreter crashed (signal {-child.returncode})")
+            raise ExportError(f"{model_path}: the INT8 interpreter crashed ({crash_reason(child.returncode)})")
         if child.returncode != 0:
             lines = [line for line in child.stderr.strip().splitlines() if line.strip()]
             raise ExportError(f"{model_path}: the INT8 interpreter failed: "
@@ -124,8 +128,6 @@ def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", me
     A binary ``split="val"`` is refused: its threshold would be tuned on the labels it is scored on.
     """
     model_path = Path(model_path)
-    if not model_path.is_file():
-        raise ExportError(f"model file not found: {model_path}")
     binary = dataset.num_classes == 2
     if binary and split == "val":
         raise ExportError(f"--split val: dataset '{dataset.name}' has two classes and its decision threshold "
@@ -133,10 +135,7 @@ def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", me
     target = dataset.require(split)
     val = dataset.require("val") if binary else None
     windows = np.concatenate([val.x, target.x]) if binary else target.x
-    _, probabilities = run_int8(model_path, windows)
-    if probabilities.shape[1] != dataset.num_classes:
-        raise ExportError(f"{model_path}: the model has {probabilities.shape[1]} outputs, dataset "
-                          f"'{dataset.name}' has {dataset.num_classes} classes")
+    _, probabilities = run_int8(model_path, windows, classes=dataset.num_classes)
 
     def smooth(scores, groups):
         return metrics.median_filter(scores, groups, median_width) if median_width > 1 else scores
@@ -200,8 +199,11 @@ def main(argv=None) -> int:
             raise TpwError(f"--median-width must be an odd positive int, got {args.median_width}")
         if args.resamples < 1:
             raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
+        if args.seed < 0:
+            raise TpwError(f"--seed must be >= 0, got {args.seed}")
         if args.json is not None:
             atomic.check_writable(args.json, "--json: ")
+        micro_runtime.check_model(args.model)  # a bad file is refused before any data loads
         dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
                           resamples=args.resamples, seed=args.seed)

@@ -12,6 +12,10 @@ Set ``TPW_MICRO_SANITIZE=1`` to run everything on the ASan + UBSan build, and
 CLI: ``tpw-micro-run MODEL.tflite IN.npy OUT.npy`` runs every window of
 ``IN.npy`` (int8, ``(N, *input_shape[1:])``) and writes the int8 outputs
 ``(N, *output_shape[1:])`` to ``OUT.npy``.
+
+Its flatbuffer reader bounds-checks every offset, index and buffer size, so
+:func:`check_model` is how tpw looks at a ``.tflite`` a user names before any
+other native code (TFLM, tflite-runtime) parses it.
 """
 from __future__ import annotations
 
@@ -27,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_export.errors import ExportError
+from tpw_export.native_io import crash_reason
 from tpw_tf import atomic
-from tpw_tf.errors import ExportError, TpwError
+from tpw_tf.errors import TpwError
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "micro" / "runtime"
 _DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
@@ -82,18 +88,23 @@ def _built_runner(sanitize: bool, folder: Path) -> Path:
 
 
 def _call(arguments: list[str], *, arena_bytes: int | None) -> str:
+    """Run the host driver; any failure is one ExportError line (the driver's own
+    message, or how it crashed with "(exit N)" so tests can tell a crash from a refusal)."""
     command = [str(runner_path()), *arguments]
     if arena_bytes is not None:
         command += ["--arena", str(arena_bytes)]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
     result = subprocess.run(command, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines()
-        message = lines[0] if lines and result.returncode == 1 else result.stderr.strip()[-2000:]
-        raise ExportError(f"micro runtime: {message.removeprefix('error: ')}"
-                          + ("" if result.returncode == 1 else f" (exit {result.returncode})"))
-    return result.stdout
+    if result.returncode == 0:
+        return result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if result.returncode == 1:
+        raise ExportError(f"micro runtime: {(lines or ['no message'])[0].removeprefix('error: ')}")
+    # A sanitizer report runs to many lines; its SUMMARY line names the fault.
+    summary = next((line for line in lines if line.startswith("SUMMARY:")), lines[-1] if lines else "")
+    what = f"crashed with {crash_reason(result.returncode)}" if result.returncode < 0 else summary
+    raise ExportError(f"micro runtime: {what} (exit {result.returncode})")
 
 
 def _tensor_info(fields: list[str]) -> TensorInfo:
@@ -121,6 +132,46 @@ def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
     return ModelInfo(used, tuple(inputs), tuple(outputs))
 
 
+def check_model(path: Path, *, arena_bytes: int | None = None) -> tuple[bytes, ModelInfo]:
+    """Read the ``.tflite`` at ``path`` and have the runtime check and describe it.
+
+    Returns:
+        The file's bytes and :func:`describe`'s result.
+
+    Raises:
+        ExportError: ``"<path>: cannot read it (<reason>)"``, or ``"<path>: micro runtime: <why>"``
+            when the runtime refuses it (an index, offset or size out of range, an
+            op it does not run, an arena of ``arena_bytes`` too small) or crashes.
+    """
+    try:
+        model = Path(path).read_bytes()
+    except OSError as error:
+        raise ExportError(f"{path}: cannot read it ({error.strerror})") from None
+    try:
+        return model, describe(model, arena_bytes=arena_bytes)
+    except ExportError as error:
+        raise ExportError(f"{path}: {error}") from None
+
+
+def only_tensors(path: Path, info: ModelInfo) -> tuple[TensorInfo, TensorInfo]:
+    """The model's one input and one output (what every tpw command runs); one-line
+    ExportError naming ``path`` if it has more or fewer."""
+    if len(info.inputs) != 1 or len(info.outputs) != 1:
+        raise ExportError(f"{path}: expected one input and one output, the model has "
+                          f"{len(info.inputs)} and {len(info.outputs)}")
+    return info.inputs[0], info.outputs[0]
+
+
+def check_windows(name, x: np.ndarray, tensor: TensorInfo, *, at_least: int = 0) -> None:
+    """Raise a one-line ExportError starting with ``name`` unless ``x`` holds at least
+    ``at_least`` windows ``(N, *tensor.shape[1:])`` of the tensor's dtype."""
+    window = tensor.shape[1:]
+    if x.dtype != tensor.dtype or x.ndim != len(tensor.shape) or x.shape[1:] != window or len(x) < at_least:
+        shape = ", ".join(["N", *map(str, window)])
+        raise ExportError(f"{name}: expected {tensor.dtype} windows of shape ({shape})"
+                          + (f" with N >= {at_least}" if at_least else "") + f", got {x.dtype} of shape {x.shape}")
+
+
 def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = None,
         info: ModelInfo | None = None) -> list[np.ndarray]:
     """Run ``N`` samples through the runtime.
@@ -137,14 +188,14 @@ def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = Non
     info = describe(model, arena_bytes=arena_bytes) if info is None else info
     if len(inputs) != len(info.inputs):
         raise ExportError(f"micro runtime: the model has {len(info.inputs)} inputs, got {len(inputs)} arrays")
+    for k, (array, tensor) in enumerate(zip(inputs, info.inputs)):
+        if tensor.shape[:1] != (1,):
+            raise ExportError(f"micro runtime: input {k} has shape {tensor.shape}, expected a batch of 1")
+        check_windows(f"micro runtime: input {k}", np.asarray(array), tensor)
     samples = {len(x) for x in inputs}
     if len(samples) != 1:
         raise ExportError(f"micro runtime: input arrays have different sample counts {sorted(samples)}")
     count = samples.pop()
-    for k, (array, tensor) in enumerate(zip(inputs, info.inputs)):
-        if array.dtype != tensor.dtype or tuple(array.shape[1:]) != tensor.shape[1:] or tensor.shape[:1] != (1,):
-            raise ExportError(f"micro runtime: input {k} must be {tensor.dtype} (N, {tensor.shape[1:]}), "
-                              f"got {array.dtype} {array.shape}")
     if count == 0:
         return [np.zeros((0, *t.shape[1:]), t.dtype) for t in info.outputs]
     # Interleave per sample: sample i holds input 0 bytes, input 1 bytes, ...
@@ -163,14 +214,17 @@ def run(model: bytes, inputs: list[np.ndarray], *, arena_bytes: int | None = Non
     return [np.array(table[f"o{k}"]) for k in range(len(info.outputs))]
 
 
-def _read_inputs(path: Path) -> np.ndarray:
+def read_npy(path: Path) -> np.ndarray:
+    """The one array in the ``.npy`` at ``path``; one-line ExportError naming it otherwise
+    (unreadable, not a .npy, truncated, an .npz archive, or object data, which would need pickle)."""
     try:
         x = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:
         # ValueError and EOFError (not a .npy, truncated) carry no filename.
-        raise ExportError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from error
+        raise ExportError(f"{path}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
     if not isinstance(x, np.ndarray):
-        raise ExportError(f"cannot read {path}: an .npz archive, expected one .npy array")
+        x.close()
+        raise ExportError(f"{path}: an .npz archive, expected one .npy array")
     return x
 
 
@@ -191,16 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.arena is not None and args.arena <= 0:
             raise ExportError(f"--arena must be a positive number of bytes, got {args.arena}")
-        try:
-            model = args.model.read_bytes()
-        except OSError as error:
-            raise ExportError(f"cannot read {args.model}: {error.strerror}") from error
-        x = _read_inputs(args.inputs)
+        x = read_npy(args.inputs)
         atomic.check_writable(args.outputs)
-        info = describe(model, arena_bytes=args.arena)
-        if len(info.inputs) != 1 or len(info.outputs) != 1:
-            raise ExportError(f"{args.model}: tpw-micro-run handles one input and one output, the model has "
-                              f"{len(info.inputs)} and {len(info.outputs)}")
+        model, info = check_model(args.model, arena_bytes=args.arena)
+        check_windows(args.inputs, x, only_tensors(args.model, info)[0])
         (y,) = run(model, [x], arena_bytes=args.arena, info=info)
         atomic.write(args.outputs, _npy_bytes(y))
     except TpwError as error:

@@ -1,4 +1,5 @@
-"""Capture what native libraries write straight to a file descriptor.
+"""Capture what native libraries write straight to a file descriptor, and name
+how a native child process died.
 
 TFLM's Python interpreter prints its arena report with C++ ``printf``, and
 the TFLite converter logs to fd 2 from C++: neither goes through Python's
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import signal
 import sys
 import tempfile
 import warnings
@@ -52,3 +54,14 @@ def quiet_tensorflow():
         import tensorflow as tf
 
         tf.zeros(1) + 1  # the first op probes for devices (and logs a failed CUDA init)
+
+
+def crash_reason(returncode: int) -> str:
+    """How a child that ``subprocess`` reports as ``returncode`` ended, for a one-line error:
+    ``"signal 11, SIGSEGV"`` for a negative code (killed by a signal), else ``"exit N"``."""
+    if returncode >= 0:
+        return f"exit {returncode}"
+    try:
+        return f"signal {-returncode}, {signal.Signals(-returncode).name}"
+    except ValueError:  # a real-time or unnamed signal
+        return f"signal {-returncode}"

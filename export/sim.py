@@ -34,8 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_export import micro_runtime
+from tpw_export.errors import ExportError
 from tpw_tf import atomic
-from tpw_tf.errors import ExportError, TpwError
+from tpw_tf.errors import TpwError
 
 MICRO_DIR = Path(__file__).resolve().parents[1] / "micro"
 MACHINE = "b-l475e-iot01a"
@@ -367,13 +369,6 @@ def firmware_report(flatbuffer: bytes, dataset, *, windows: int = 4,
             "windows": len(x)}
 
 
-def _load_inputs(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise ExportError(f"--inputs {path}: cannot read .npy ({err})") from None
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="tpw-sim",
@@ -387,12 +382,14 @@ def main(argv=None) -> int:
                         help="seconds the simulator may run (default %(default)g)")
     args = parser.parse_args(argv)
     try:
-        try:
-            model_bytes = args.model.read_bytes()
-        except OSError as err:
-            raise ExportError(f"model {args.model}: {err.strerror}") from None
-        inputs = _load_inputs(args.inputs)
+        if not 0 < args.timeout < float("inf"):
+            raise ExportError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
         atomic.check_writable(args.json, "--json: ")
+        # Our runtime's bounds-checked reader sees the file before it is built into firmware.
+        model_bytes, info = micro_runtime.check_model(args.model)
+        inputs = micro_runtime.read_npy(args.inputs)
+        micro_runtime.check_windows(args.inputs, inputs, micro_runtime.only_tensors(args.model, info)[0],
+                                    at_least=1)
         result = run_firmware(model_bytes, inputs, timeout=args.timeout)
         atomic.write(args.json, json.dumps(result, indent=2) + "\n")
     except TpwError as err:

@@ -13,24 +13,75 @@ tf.lite runs with one of two op resolvers:
   classifier) requantize with single rounding where TFLM rounds twice; they
   differed from TFLM by one LSB on 4 of 360 synthetic test windows, so their
   agreement is reported, not required.
+
+TFLM never sees a model before tpw's own runtime has checked it (its reader
+bounds-checks every index and buffer; TFLM's does not and segfaults on an
+operator that names a missing tensor), and it always gets an arena sized for
+the model by :func:`arena_size`, never its wrapper's default of 10x the file.
 """
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from tpw_export.native_io import captured_fd
-from tpw_tf.errors import ExportError, first_line
+from tpw_export import micro_runtime
+from tpw_export.errors import ExportError
+from tpw_export.native_io import captured_fd, crash_reason
+
+# TFLM's overhead beyond our runtime's plan (its per-tensor and per-node records) measured
+# 0.5-2.5 KiB on the zoo and the shared cases; an arena that is too small can crash TFLM
+# rather than fail (seen below 1.5 kB with every tensor preserved), so the first guess is generous.
+_ARENA_MARGIN = 16 << 10
+_ARENA_DOUBLINGS = 8
+# A child that loads the model in an arena of argv[2] bytes with config argv[3] and exits 0.
+_PROBE = ("import sys; from tflite_micro.python.tflite_micro import runtime as r; "
+          "r.Interpreter.from_bytes(open(sys.argv[1], 'rb').read(), arena_size=int(sys.argv[2]), "
+          "intrepreter_config=r.InterpreterConfig(int(sys.argv[3])))")
 
 
-def _tflm_interpreter(flatbuffer: bytes):
+@functools.lru_cache(maxsize=8)
+def arena_size(flatbuffer: bytes, preserve_all: bool = False) -> int:
+    """Bytes of arena that TFLM loads ``flatbuffer`` in (every tensor kept if ``preserve_all``).
+
+    Starts from our runtime's planned arena plus a margin and doubles while TFLM,
+    in a child process, reports an allocation short of memory or crashes; this
+    process then only ever loads the model with a size the child loaded it with.
+
+    Raises:
+        ExportError: our runtime refuses the model (``micro runtime: <why>``), or TFLM
+            cannot load it for another reason (its first log line), or still crashes or
+            runs short at 2**8 times the first size (naming the signal or the size).
+    """
+    size = micro_runtime.describe(flatbuffer).arena_used_bytes + _ARENA_MARGIN
+    with tempfile.TemporaryDirectory(prefix="tpw_tflm_") as folder:
+        path = Path(folder) / "model.tflite"
+        path.write_bytes(flatbuffer)
+        for _ in range(_ARENA_DOUBLINGS):
+            child = subprocess.run([sys.executable, "-c", _PROBE, str(path), str(size), str(int(preserve_all))],
+                                   capture_output=True, text=True)
+            if child.returncode == 0:
+                return size
+            log = [line for line in child.stderr.splitlines() if line.strip()]
+            # TFLM logs "... missing: N" for every allocation the arena cannot hold.
+            if child.returncode > 0 and not any(re.search(r"missing: \d+", line) for line in log):
+                raise ExportError(f"TFLM cannot load the model: {(log or ['no message'])[0]}")
+            size *= 2
+    last = crash_reason(child.returncode) if child.returncode < 0 else "its arena was too small"
+    raise ExportError(f"TFLM cannot load the model in an arena of {size // 2} bytes ({last})")
+
+
+def _tflm_interpreter(flatbuffer: bytes, *, preserve_all: bool = False):
     from tflite_micro.python.tflite_micro import runtime
 
-    try:
-        return runtime.Interpreter.from_bytes(flatbuffer)
-    except Exception as error:  # TFLM raises RuntimeError / ValueError with its log text
-        raise ExportError(f"TFLM cannot load the model: {first_line(error)}") from error
+    config = runtime.InterpreterConfig(int(preserve_all))  # kAllocationRecording or kPreserveAllTensors
+    return runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_size(flatbuffer, preserve_all),
+                                          intrepreter_config=config)
 
 
 def quantization(details: dict) -> tuple[float, int]:
@@ -101,14 +152,11 @@ def first_divergent_op(flatbuffer: bytes, window_int8: np.ndarray, *,
                        resolver: str = "reference") -> tuple[int, str, int] | None:
     """The first op whose int8 output differs between TFLM and tf.lite for one
     window: ``(op index, op name, largest difference)``, or None if none does."""
-    from tflite_micro.python.tflite_micro import runtime
-
     lite = _tflite_interpreter(flatbuffer, resolver, experimental_preserve_all_tensors=True)
     lite.allocate_tensors()
     lite.set_tensor(lite.get_input_details()[0]["index"], window_int8[np.newaxis])
     lite.invoke()
-    micro = runtime.Interpreter.from_bytes(flatbuffer,
-                                           intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    micro = _tflm_interpreter(flatbuffer, preserve_all=True)
     micro.set_input(window_int8[np.newaxis], 0)
     micro.invoke()
     for op in lite._get_ops_details():  # the public API has no op list

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tpw_export import sim
-from tpw_tf.errors import ExportError
+from tpw_export.errors import ExportError
 
 # A complete successful run of one input, in the format of micro/firmware/stm32l4/README.md.
 GOOD = ["TPW READY sysclk=4000000 inputs=1 arena_used=1234 arena_size=65536",

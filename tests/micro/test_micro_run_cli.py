@@ -42,7 +42,9 @@ def test_cli_rejects_inputs_of_the_wrong_shape(tmp_path, capsys):
     (tmp_path / "model.tflite").write_bytes(flatbuffer)
     np.save(tmp_path / "in.npy", np.zeros((2, 999), np.int8))
     code = micro_runtime.main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
-    assert code == 1 and "input 0 must be int8" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith(f"error: {tmp_path / 'in.npy'}: expected int8 windows of shape (N, ")
+    assert err.endswith(", got int8 of shape (2, 999)\n") and err.count("\n") == 1
 
 
 def _main(folder, inputs="in.npy", outputs="out.npy", *extra):
