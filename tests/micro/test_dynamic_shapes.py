@@ -20,7 +20,7 @@ from tflite_micro.tensorflow.lite.micro.compression import model_editor
 
 import micro_parity as parity
 from tpw_export import micro_runtime
-from tpw_tf.errors import ExportError
+from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
 
 SHARED_CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
 
@@ -48,7 +48,7 @@ def per_channel_weights(tensor) -> bool:
 
 
 def refusal(model: bytes) -> str:
-    with pytest.raises(ExportError) as error:
+    with pytest.raises(TpwError) as error:
         micro_runtime.describe(model)
     assert "(exit" not in str(error.value), str(error.value)
     return str(error.value)

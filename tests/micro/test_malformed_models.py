@@ -11,7 +11,7 @@ import pytest
 
 import micro_flatbuffer_walk as walk
 from tpw_export import micro_runtime
-from tpw_tf.errors import ExportError
+from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
 
 FLIPS = 400
 
@@ -20,7 +20,7 @@ def outcome(model: bytes) -> str:
     """"ok" or the runtime's error message; a crash fails the test."""
     try:
         micro_runtime.describe(model)
-    except ExportError as error:
+    except TpwError as error:
         assert "(exit" not in str(error), str(error)
         return str(error)
     return "ok"
@@ -73,7 +73,7 @@ def test_oversized_tensor_shape_is_an_error(small_model):
 
 def test_arena_smaller_than_needed_is_an_error(small_model):
     used = micro_runtime.describe(small_model).arena_used_bytes
-    with pytest.raises(ExportError, match="arena too small"):
+    with pytest.raises(TpwError, match="arena too small"):
         micro_runtime.describe(small_model, arena_bytes=used // 2)
 
 

@@ -17,7 +17,7 @@ from tpw_export import micro_runtime, tflm
 from tpw_export.bake import bake
 from tpw_export.convert import convert
 from tpw_tf import data
-from tpw_tf.errors import ExportError
+from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
 from tpw_tf.models import build_model, names
 
 NUM_CLASSES = 5
@@ -63,5 +63,5 @@ def test_zoo_model_arena_no_larger_than_tflm(name):
     # The reported figure is the real minimum: the model runs in exactly that arena, not in less.
     expected = tflm.run_tflm(flatbuffer, x_int8[:2])
     np.testing.assert_array_equal(micro_runtime.run(flatbuffer, [x_int8[:2]], arena_bytes=used)[0], expected)
-    with pytest.raises(ExportError, match="arena too small"):
+    with pytest.raises(TpwError, match="arena too small"):
         micro_runtime.describe(flatbuffer, arena_bytes=used - 8)
