@@ -33,3 +33,8 @@ def tiny_cnn(dataset, seed=0, filters=6):
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     outputs = keras.layers.Dense(dataset.num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs)
+
+
+def weights_of(model):
+    """Every weight of ``model`` as a numpy array, in ``model.weights`` order."""
+    return [w.numpy() for w in model.weights]
