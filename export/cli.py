@@ -59,6 +59,8 @@ def main(argv=None) -> int:
         paths = output_paths(args.out)
         if args.epochs < 1:
             raise TpwError(f"--epochs must be >= 1, got {args.epochs}")
+        if args.seed < 0:  # numpy and Keras seeds are unsigned
+            raise TpwError(f"--seed must be >= 0, got {args.seed}")
         from tpw_export import pipeline
         from tpw_export.artifacts import Artifacts
         from tpw_export.c_array import c_array

@@ -11,12 +11,13 @@ import tf_keras as keras
 import tpw_tf.layers  # noqa: F401  (registers the custom layers for checkpoint loading)
 from tpw_export.bake import bake
 from tpw_export.convert import convert
+from tpw_export.errors import ExportError
 from tpw_export.ledger import build_ledger
 from tpw_export.parity import check_parity
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
 from tpw_tf.data import hrv
-from tpw_tf.errors import ExportError, TpwError, first_line
+from tpw_tf.errors import TpwError, first_line
 from tpw_tf.models import build_model, input_features
 
 CALIBRATION_WINDOWS = 256
@@ -34,22 +35,25 @@ class Export:
     dataset: data.Dataset
 
 
-def load_checkpoint(path: Path, input_shape, num_classes: int) -> keras.Model:
-    """A model saved as ``.keras``; one-line error for a missing, corrupt or mismatched file."""
+def load_checkpoint(path: Path) -> keras.Model:
+    """A model saved as ``.keras``; one-line TpwError for a missing or corrupt file."""
     if not path.is_file():
         raise TpwError(f"checkpoint {path}: no such file")
     try:
-        model = keras.models.load_model(path, compile=False)
+        return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises zip, OS, value and type errors for a bad file
         raise TpwError(f"checkpoint {path}: cannot load it ({type(error).__name__}: "
                        f"{first_line(error, 'no detail')})") from error
+
+
+def check_checkpoint(model: keras.Model, path: Path, input_shape, num_classes: int) -> None:
+    """One-line TpwError unless the checkpoint's model fits the dataset's windows and classes."""
     if tuple(model.input_shape[1:]) != tuple(input_shape):
         raise TpwError(f"checkpoint {path}: takes inputs {tuple(model.input_shape[1:])}, "
                        f"the dataset has {tuple(input_shape)}")
     if model.output_shape[-1] != num_classes:
         raise TpwError(f"checkpoint {path}: predicts {model.output_shape[-1]} classes, "
                        f"the dataset has {num_classes}")
-    return model
 
 
 def calibration_windows(split: data.Split, seed: int) -> np.ndarray:
@@ -72,12 +76,14 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     """
     if compress not in COMPRESSORS:
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
+    # A bad checkpoint is refused before the dataset loads (which may download it).
+    model = None if checkpoint is None else load_checkpoint(checkpoint)
     ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
     if input_features(model_name) == "hrv" and ds.info.get("features") != "hrv":
         ds = hrv.hrv_features(ds)
     train_split = ds.require("train")
     if checkpoint is not None:
-        model = load_checkpoint(checkpoint, ds.input_shape, ds.num_classes)
+        check_checkpoint(model, checkpoint, ds.input_shape, ds.num_classes)
     else:
         train.seed_everything(seed)
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))

@@ -35,8 +35,9 @@ from tpw_export.errors import ExportError
 from tpw_export.native_io import captured_fd, crash_reason
 
 # TFLM's overhead beyond our runtime's plan (its per-tensor and per-node records) measured
-# 0.5-2.5 KiB on the zoo and the shared cases; an arena that is too small can crash TFLM
-# rather than fail (seen below 1.5 kB with every tensor preserved), so the first guess is generous.
+# 0.5-2.5 KiB on the zoo and the shared cases. An arena that is too small can crash TFLM rather
+# than fail: with every tensor preserved it segfaulted at every size short of what it needs
+# (the shared base model, 648 to 5184 of 9840 bytes), so sizes are only ever tried in a child.
 _ARENA_MARGIN = 16 << 10
 _ARENA_DOUBLINGS = 8
 # A child that loads the model in an arena of argv[2] bytes with config argv[3] and exits 0.

@@ -6,7 +6,7 @@ import tf_keras as keras
 
 from tpw_export.bake import bake
 from tpw_export.convert import check_integer_only, convert, operators
-from tpw_tf.errors import ExportError
+from tpw_export.errors import ExportError
 
 
 @pytest.fixture(scope="module")

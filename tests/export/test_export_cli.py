@@ -101,6 +101,7 @@ def test_an_output_that_cannot_be_replaced_leaves_nothing(first_run, tmp_path):
     ("corrupt checkpoint", ["--dataset", "synthetic", "--checkpoint", "{checkpoint}"], "cannot load it"),
     ("missing checkpoint", ["--dataset", "synthetic", "--checkpoint", "{tmp}/none.keras"], "no such file"),
     ("unknown loader option", ["--dataset", "synthetic", "-o", "window=9"], "has no option window"),
+    ("negative seed", ["--dataset", "synthetic", "--seed", "-1"], "--seed must be >= 0, got -1"),
 ])
 def test_bad_input_is_one_line_and_leaves_nothing(case, args, message, tmp_path):
     checkpoint = _corrupt_checkpoint(tmp_path)
@@ -113,3 +114,23 @@ def test_bad_input_is_one_line_and_leaves_nothing(case, args, message, tmp_path)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert set(tmp_path.iterdir()) == before
+
+
+def test_a_checkpoint_whose_activations_exceed_10x_its_flatbuffer_exports(tmp_path):
+    """TFLM's wrapper would size this model's arena at 10x the file and refuse it."""
+    import tf_keras as keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((1, 512, 1))
+    x = keras.layers.Conv2D(128, (1, 3), padding="same", activation="relu")(inputs)
+    x = keras.layers.DepthwiseConv2D((1, 3), padding="same", activation="relu")(x)
+    x = keras.layers.AveragePooling2D((1, 512))(x)
+    x = keras.layers.Conv2D(3, 1)(x)
+    outputs = keras.layers.Softmax()(keras.layers.Reshape((3,))(x))
+    keras.Model(inputs, outputs).save(tmp_path / "wide.keras")
+    out = tmp_path / "w.tflite"
+    result = tpw_export("--dataset", "synthetic", "--checkpoint", tmp_path / "wide.keras", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    ledger = json.loads(out.with_name("w.ledger.json").read_text())
+    assert ledger["arena_bytes"] > 10 * ledger["flatbuffer_bytes"] == 10 * out.stat().st_size
+    assert ledger["parity"]["mismatched_windows"] == 0

@@ -13,7 +13,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tpw_export.bake import bake
 from tpw_export.convert import convert
 from tpw_export.ledger import build_ledger, format_table
-from tpw_export.tflm import tflm_arena_bytes
+from tpw_export.tflm import arena_size, tflm_arena_bytes
 
 REQUIRED = {"model", "components", "schedules", "flatbuffer_bytes", "arena_bytes"}
 CONV_OPS = {schema.BuiltinOperator.CONV_2D, schema.BuiltinOperator.DEPTHWISE_CONV_2D,
@@ -37,10 +37,13 @@ def flatbuffer_facts(flatbuffer: bytes) -> dict:
 
 
 def tflm_arena_in_a_fresh_process(flatbuffer: bytes, tmp_path) -> int:
+    """TFLM's total in a process without TensorFlow, given the arena tpw gives it: the total
+    counts the padding that aligns the arena's start, which moves with the arena's size."""
     path = tmp_path / "m.tflite"
     path.write_bytes(flatbuffer)
     script = ("import sys\nfrom tflite_micro.python.tflite_micro import runtime\n"
-              f"runtime.Interpreter.from_bytes(open({str(path)!r}, 'rb').read()).print_allocations()\n")
+              f"runtime.Interpreter.from_bytes(open({str(path)!r}, 'rb').read(), "
+              f"arena_size={arena_size(flatbuffer)}).print_allocations()\n")
     log = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     line = next(l for l in (log.stdout + log.stderr).splitlines() if "Arena allocation total" in l)
     return int(line.split("total")[1].split()[0])

@@ -47,3 +47,12 @@ def test_an_unwritable_json_is_refused_before_building_or_simulating(tmp_path, c
     assert sim.main(argv) == 1
     assert capsys.readouterr().err == f"error: {message.format(folder=tmp_path)}\n"
     assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("timeout", ["0", "-5", "inf", "nan"])
+def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused_first(tmp_path, capsys, timeout):
+    argv = [str(tmp_path / "m.tflite"), "--inputs", str(tmp_path / "in.npy"), "--json", str(tmp_path / "out.json"),
+            "--timeout", timeout]
+    assert sim.main(argv) == 1
+    assert capsys.readouterr().err == f"error: --timeout must be a positive number of seconds, got {timeout}\n"
+    assert list(tmp_path.iterdir()) == []
