@@ -71,7 +71,9 @@ def arena_size(flatbuffer: bytes, preserve_all: bool = False) -> int:
             log = [line for line in child.stderr.splitlines() if line.strip()]
             # TFLM logs "... missing: N" for every allocation the arena cannot hold.
             if child.returncode > 0 and not any(re.search(r"missing: \d+", line) for line in log):
-                raise ExportError(f"TFLM cannot load the model: {(log or ['no message'])[0]}")
+                # TFLM's own log comes first and says why; without one, the Python exception does.
+                native = log[:next((i for i, line in enumerate(log) if line.startswith("Traceback")), len(log))]
+                raise ExportError(f"TFLM cannot load the model: {(native or log[-1:] or ['no message'])[0]}")
             size *= 2
     last = crash_reason(child.returncode) if child.returncode < 0 else "its arena was too small"
     raise ExportError(f"TFLM cannot load the model in an arena of {size // 2} bytes ({last})")
