@@ -1,88 +1,94 @@
 """Bake: evaluate the generator once and return a plain separable CNN.
 
 The generator-side parameters (generator MLP, heads, codes, per-channel
-scales) are first *packed* as they would be stored on the device: each tensor
-quantized symmetrically to ``bits`` with one float32 scale. The kernels are
+scales: every ``StoredPart`` a layer declares with ``bits=None``) are first
+*packed* as they would be stored on the device: each tensor quantized
+symmetrically to ``bits`` with one float32 scale. The kernels are
 then synthesized from the packed values and written into ordinary 1x1 Conv2D
 layers, so the exported file computes exactly what the packed generator model
 computes, and its accuracy is the packed model's accuracy.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from tpw_export.errors import ExportError
 from tpw_export.packing import PACKING_BITS, fake_quantize
-from tpw_tf.errors import ExportError
-from tpw_tf.layers import GeneratedPointwise, LayerCode
-
-def generated_layers(model: keras.Model) -> list[GeneratedPointwise]:
-    return [layer for layer in model.layers if isinstance(layer, GeneratedPointwise)]
+from tpw_tf.layers import ExpandsToKernel, LayerCode, StoresParts
 
 
-def _latent_tensor(layer: GeneratedPointwise):
-    """The latent ``u`` a generated layer is called on (each is called once)."""
-    return layer.inbound_nodes[0].input_tensors[1]
+def stored_layers(model: keras.Model) -> list[StoresParts]:
+    """Layers that state what the device stores for them (``tpw_tf.layers.StoresParts``)."""
+    return [layer for layer in model.layers if isinstance(layer, StoresParts)]
 
 
-def generator_side_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """Layers that exist only to make kernels: every layer on the paths from
-    the ``LayerCode``s to the latent inputs of the ``GeneratedPointwise``s."""
+def expanded_layers(model: keras.Model) -> list[ExpandsToKernel]:
+    """Layers export replaces by a plain 1x1 Conv2D (generated, ternary)."""
+    return [layer for layer in model.layers if isinstance(layer, ExpandsToKernel)]
+
+
+def _kernel_inputs(layer: ExpandsToKernel) -> list:
+    """The tensors an expanding layer is called on besides its features (it is called once)."""
+    return tf.nest.flatten(layer.inbound_nodes[0].input_tensors)[1:]
+
+
+def generator_side_layers(model: keras.Model) -> list[StoresParts]:
+    """Layers that exist only to make kernels: every layer on the paths from the
+    ``LayerCode`` s (sources: their input is only an anchor) to the kernel inputs
+    of the expanding layers.
+
+    Raises:
+        ExportError: such a layer does not state what it stores.
+    """
     found: dict[str, keras.layers.Layer] = {}
-    stack = [_latent_tensor(layer) for layer in generated_layers(model)]
+    stack = [(tensor, layer) for layer in expanded_layers(model) for tensor in _kernel_inputs(layer)]
     while stack:
-        producer, node_index, _ = stack.pop()._keras_history
+        tensor, consumer = stack.pop()
+        producer, node_index, _ = tensor._keras_history
+        if not isinstance(producer, StoresParts):
+            raise ExportError(f"layer '{producer.name}' ({type(producer).__name__}) makes the kernel of "
+                              f"'{consumer.name}' but does not state what it stores (tpw_tf.layers.StoresParts)")
         found[producer.name] = producer
         if not isinstance(producer, LayerCode):
-            stack.extend(tf.nest.flatten(producer.inbound_nodes[node_index].input_tensors))
+            stack.extend((source, consumer)
+                         for source in tf.nest.flatten(producer.inbound_nodes[node_index].input_tensors))
     return list(found.values())
 
 
-def packed_weights(layer: keras.layers.Layer) -> list:
-    """The weights of a generator-side or generated layer that the device
-    stores packed; a generated layer's bias becomes the baked conv's bias."""
-    if isinstance(layer, GeneratedPointwise):
-        return [w for w in layer.weights if w is not getattr(layer, "bias", None)]
-    return list(layer.weights)
-
-
 def pack(model: keras.Model, *, bits: int = 8) -> keras.Model:
-    """A copy of ``model`` whose generator-side parameters are packed to ``bits``."""
+    """A copy of ``model`` whose parts stored at the export's bits (``StoredPart.bits is
+    None``) are packed to ``bits``, as the device stores them."""
     if bits not in PACKING_BITS:
         raise ExportError(f"bits must be one of {PACKING_BITS}, got {bits}")
     packed = keras.models.clone_model(model)
     packed.set_weights(model.get_weights())
-    for layer in generator_side_layers(packed) + generated_layers(packed):
-        for weight in packed_weights(layer):
-            weight.assign(fake_quantize(weight.numpy(), bits))
+    for layer in stored_layers(packed):
+        for part in layer.stored_parts():
+            if part.bits is None:
+                part.weight.assign(fake_quantize(part.weight.numpy(), bits))
     return packed
 
 
-def expanded_layers(model: keras.Model) -> list[keras.layers.Layer]:
-    """Layers whose kernel is not stored as it is used: generated ones, and any
-    layer that offers ``baked_kernel()`` (a ternary pointwise, for example)."""
-    return [layer for layer in model.layers
-            if isinstance(layer, GeneratedPointwise) or hasattr(layer, "baked_kernel")]
-
-
 def baked_kernels(model: keras.Model) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
-    """``{layer name: ((1, 1, Cin, Cout) kernel, bias or None)}`` for every expanded layer.
+    """``{layer name: ((1, 1, Cin, Cout) kernel, bias or None)}`` for every expanding layer.
 
-    Generated kernels are evaluated once, from the generator as it stands.
+    Kernel inputs (generated latents) are evaluated once, from the generator as it stands.
     """
-    kernels = {layer.name: layer.baked_kernel() for layer in expanded_layers(model)
-               if not isinstance(layer, GeneratedPointwise)}
-    layers = generated_layers(model)
-    if layers:
-        latents = keras.Model(model.inputs, [_latent_tensor(layer) for layer in layers])
-        # The latents are functions of the codes only; the input's values are never read.
-        outputs = latents(np.zeros((1, *model.input_shape[1:]), np.float32))
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for layer, u in zip(layers, outputs):
-            bias = layer.bias.numpy() if layer.use_bias else None
-            kernels[layer.name] = (layer.synthesize(u).numpy()[None, None], bias)
-    return kernels
+    layers = expanded_layers(model)
+    inputs = [_kernel_inputs(layer) for layer in layers]
+    flat = [tensor for tensors in inputs for tensor in tensors]
+    values = []
+    if flat:
+        # Kernel inputs are functions of the codes only; the input's values are never read.
+        values = keras.Model(model.inputs, flat)(np.zeros((1, *model.input_shape[1:]), np.float32))
+        values = values if isinstance(values, (list, tuple)) else [values]
+    values = iter(values)
+    return {layer.name: layer.baked_kernel(*itertools.islice(values, len(tensors)))
+            for layer, tensors in zip(layers, inputs)}
 
 
 def _plain_config(model: keras.Model, kernels: dict) -> dict:
@@ -116,12 +122,17 @@ def bake(model: keras.Model, *, bits: int = 8) -> keras.Model:
     """Return a plain separable CNN equal to ``model`` packed at ``bits``.
 
     Args:
-        model: a functional ``tf_keras`` model, with or without ``GeneratedPointwise`` layers.
+        model: a functional ``tf_keras`` model, with or without layers that expand to a
+            kernel (``tpw_tf.layers.ExpandsToKernel``).
         bits: storage precision of generator, heads, codes and scales (4, 6 or 8).
 
     Returns:
         A new model of builtin Keras layers only; its float outputs equal
         ``pack(model, bits=bits)``'s to within float rounding.
+
+    Raises:
+        ExportError: ``bits`` is not one of ``PACKING_BITS``; a layer that makes a kernel
+            does not state what it stores; a kept layer reads a generator-side one.
     """
     packed = pack(model, bits=bits)
     kernels = baked_kernels(packed)

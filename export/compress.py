@@ -4,7 +4,7 @@ Each of :func:`prune` and :func:`cluster` fine-tunes a copy of a plain ``tf_kera
 model (builtin layers only: bake generated / ternary models first) with tfmot,
 strips the wrappers, and returns a :class:`Compressed`: the plain model plus
 per-kernel statistics so the ledger can count packed bytes honestly
-(:meth:`Compressed.components`). :func:`quantize_aware` adds QAT fine-tuning,
+(:meth:`Compressed.components`). It runs after bake, on the baked model. :func:`quantize_aware` adds QAT fine-tuning,
 optionally preserving the sparsity or the clusters; its model converts to INT8
 like any other.
 
@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow_model_optimization as tfmot
 import tf_keras as keras
 
+from tpw_export.packing import packed_bytes
 from tpw_tf.errors import TpwError
 
 TFLM_NOTE = ("TFLM runs it as is with every kernel stored dense INT8 (pruned zeros and "
@@ -89,7 +90,7 @@ def encodings(stats: KernelStats, *, bits: int = 8, codebook_bits: int = 32) -> 
 
 def encoded_bytes(parts: list) -> int:
     """Eq. 4 summed over parts: ``sum(ceil(count * bits / 8))``."""
-    return sum(math.ceil(count * bits / 8) for _, count, bits in parts)
+    return sum(packed_bytes(count, bits) for _, count, bits in parts)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class Compressed:
     tflm: str = TFLM_NOTE
 
     def components(self, *, bits: int = 8, codebook_bits: int = 32) -> list[dict]:
-        """Ledger rows ``{name, kind, count, bits, bytes}`` of every kernel, packed.
+        """Rows ``{name, kind, count, bits}`` of every kernel, packed; the ledger turns
+        them into bytes.
 
         Each kernel uses the method's encoding unless dense is smaller (a layer the
         tool left untouched, such as a depthwise kernel tfmot does not cluster); the
@@ -121,8 +123,7 @@ class Compressed:
             options = encodings(stats, bits=bits, codebook_bits=codebook_bits)
             chosen = min(("dense", method), key=lambda name: encoded_bytes(options[name]))
             rows += [dict(name=f"{stats.layer}/{part}", kind=f"{chosen}_{part}", count=count,
-                          bits=part_bits, bytes=math.ceil(count * part_bits / 8))
-                     for part, count, part_bits in options[chosen]]
+                          bits=part_bits) for part, count, part_bits in options[chosen]]
         return rows
 
 

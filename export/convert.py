@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from tpw_export.errors import ExportError
 from tpw_export.native_io import captured_fd
-from tpw_tf.errors import ExportError, first_line
+from tpw_tf.errors import first_line
 
 # Tensor types allowed in a fully INT8 graph: int8 activations and weights,
 # int32 biases and shape tensors.

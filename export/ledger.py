@@ -7,6 +7,7 @@ schedule they are stored:
 * ``baked`` - the flatbuffer as shipped: generated kernels stored as INT8.
 * ``boot``  - generator, heads, codes and scales (or ternary codes and scales)
   stored packed instead of those kernels; every one is expanded into SRAM at boot.
+  What is stored is what the layers state (``tpw_tf.layers.StoresParts``).
 * ``lazy``  - the same flash as ``boot``; one generated kernel at a time lives
   in SRAM, so SRAM grows by the largest one only.
 
@@ -19,26 +20,20 @@ Runtime code is not counted here; the ``firmware`` slot holds the ELF sizes.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass
 
 import tf_keras as keras
 
-from tpw_export.bake import expanded_layers, generated_layers, generator_side_layers, packed_weights
+from tpw_export.bake import expanded_layers, stored_layers
 from tpw_export.convert import operators
-from tpw_tf.errors import ExportError
-from tpw_tf.layers import LayerCode, PointwiseGenerator
+from tpw_export.errors import ExportError
+from tpw_export.packing import SCALE_BITS, packed_bytes
 
 SCHEDULES = ("baked", "boot", "lazy")
 _ALL = list(SCHEDULES)
 _GENERATED = ["boot", "lazy"]
 # Float32 scale plus int8 zero point of one activation tensor.
 _ACTIVATION_PARAM_BITS = 40
-
-
-def packed_bytes(count: int, bits: int) -> int:
-    """Eq. 4: bytes of ``count`` numbers packed at ``bits`` each."""
-    return math.ceil(count * bits / 8)
 
 
 @dataclass
@@ -57,35 +52,30 @@ class Component:
         return {**asdict(self), "bytes": self.bytes}
 
 
-def _expanded_side(model: keras.Model, bits: int) -> list[Component]:
-    """What boot and lazy store instead of expanded kernels: generator, heads,
-    codes and per-channel scales packed at ``bits``; ternary codes and scales."""
-    counts = {"generator": 0, "heads": 0, "codes": 0, "channel scales": 0}
-    tensors = 0
-    for layer in generator_side_layers(model) + generated_layers(model):
-        for weight in packed_weights(layer):
-            if isinstance(layer, PointwiseGenerator):
-                group = "generator"
-            elif isinstance(layer, LayerCode):
-                group = "codes"
-            elif weight is getattr(layer, "scale", None):
-                group = "channel scales"
-            else:
-                group = "heads"
-            counts[group] += int(weight.shape.num_elements())
-            tensors += 1
-    components = [Component(name, "generated", n, bits, _GENERATED) for name, n in counts.items() if n]
-    if tensors:
+def _stored_side(model: keras.Model, bits: int) -> list[Component]:
+    """What boot and lazy store instead of expanded kernels: every part the layers
+    state (``StoresParts.stored_parts``), summed by group. Parts without bits of
+    their own are packed at ``bits``, each with one float32 scale."""
+    totals: dict[tuple[str, str, int], int] = {}
+    packed_tensors = 0
+    for layer in stored_layers(model):
+        for part in layer.stored_parts():
+            key = (part.group, layer.stored_kind, bits if part.bits is None else part.bits)
+            totals[key] = totals.get(key, 0) + part.count
+            packed_tensors += part.bits is None
+    components = [Component(group, kind, count, part_bits, _GENERATED)
+                  for (group, kind, part_bits), count in totals.items()]
+    if packed_tensors:
         # One float32 scale per packed tensor (see packing.quantize_symmetric).
-        components.append(Component("packing scales", "quantization", tensors, 32, _GENERATED))
-    ternary: dict[tuple[str, int], int] = {}
-    for layer in expanded_layers(model):
-        for row in getattr(layer, "packed_components", lambda: [])():
-            if row["kind"] != "biases":  # biases are counted once, from the baked model
-                key = (f"ternary {row['name'].rsplit('/', 1)[-1]}", row["bits"])
-                ternary[key] = ternary.get(key, 0) + row["count"]
-    components += [Component(name, "ternary", n, b, _GENERATED) for (name, b), n in ternary.items()]
+        components.append(Component("packing scales", "quantization", packed_tensors, SCALE_BITS, _GENERATED))
     return components
+
+
+def _is_classifier(layer: keras.layers.Conv2D) -> bool:
+    """A 1x1 convolution on a 1x1 map is a dense layer on pooled features (the
+    classifier of ``blocks.linear_softmax``, ``tiny_vae_head``'s latent maps), not a
+    pointwise mixer over time: the zoo writes dense layers so for TFLM parity."""
+    return tuple(layer.kernel_size) == (1, 1) and tuple(layer.input_shape[1:3]) == (1, 1)
 
 
 def _baked_side(model: keras.Model, baked: keras.Model, *, kernels_packed: bool) -> list[Component]:
@@ -94,8 +84,7 @@ def _baked_side(model: keras.Model, baked: keras.Model, *, kernels_packed: bool)
     With ``kernels_packed`` (a pruned or clustered model) every INT8 kernel is
     stored in the flatbuffer only; boot and lazy store the packed encodings.
     """
-    generated = {layer.name for layer in generated_layers(model)}
-    expanded = {layer.name for layer in expanded_layers(model)}
+    expanded = {layer.name: layer.stored_kind for layer in expanded_layers(model)}
     groups: dict[tuple[str, str], int] = {}
     biases = scales = 0
 
@@ -107,14 +96,12 @@ def _baked_side(model: keras.Model, baked: keras.Model, *, kernels_packed: bool)
             name, channels = "depthwise", layer.depthwise_kernel.shape[-2] * layer.depthwise_kernel.shape[-1]
         elif isinstance(layer, keras.layers.Conv2D):
             channels = layer.filters
-            if layer.name in generated:
-                name = "generated PW (INT8)"
-            elif layer.name in expanded:
-                name = "ternary PW (INT8)"
-            elif layer.name == "classifier":  # blocks.linear_softmax's 1x1 conv
+            if layer.name in expanded:
+                name = f"{expanded[layer.name]} PW (INT8)"
+            elif _is_classifier(layer):
                 name = "classifier / dense"
             elif tuple(layer.kernel_size) == (1, 1):
-                name = "kept PW" if generated else "pointwise"
+                name = "kept PW" if expanded else "pointwise"
             else:
                 name = "stem / conv"
         elif isinstance(layer, keras.layers.Dense):
@@ -164,10 +151,10 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         flatbuffer: ``convert(baked, ...)``.
         bits: packing precision of the generator side.
         arena_bytes: TFLM's arena for ``flatbuffer``.
-        compressed: a ``tpw_tf.compress.Compressed`` whose ``model`` is ``baked``:
+        compressed: a ``tpw_export.compress.Compressed`` whose ``model`` is ``baked``:
             boot and lazy then store its packed kernels and decode them into SRAM.
     """
-    components = (_expanded_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
+    components = (_stored_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
                   + (_packed_kernels(compressed) if compressed is not None else []))
     components.append(Component("activation quantization", "quantization",
                                 activation_tensors(flatbuffer), _ACTIVATION_PARAM_BITS, _ALL))

@@ -1,12 +1,21 @@
-"""How the device stores generator-side parameters: symmetric integers and one float32 scale per tensor.
+"""How the device stores numbers: Eq. 4 bytes, and generator-side parameters as symmetric
+integers with one float32 scale per tensor.
 
 NumPy only, so command lines can read ``PACKING_BITS`` without loading TensorFlow.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 PACKING_BITS = (4, 6, 8)
+SCALE_BITS = 32  # the float32 scale of each packed tensor
+
+
+def packed_bytes(count: int, bits: int) -> int:
+    """Eq. 4: bytes of ``count`` numbers packed at ``bits`` each, ``ceil(count * bits / 8)``."""
+    return math.ceil(count * bits / 8)
 
 
 def quantize_symmetric(values: np.ndarray, bits: int) -> tuple[np.ndarray, float]:

@@ -91,13 +91,13 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     baked = bake(model, bits=bits)
     compressed = None
     if compress is not None:
-        from tpw_tf import compress as compression
+        from tpw_export import compress as compression
 
         compressed = getattr(compression, compress)(baked, train_split.x, train_split.y)
         baked = model = compressed.model  # its kernels are no longer generated: count them as stored
     exported = baked
     if qat:
-        from tpw_tf import compress as compression
+        from tpw_export import compress as compression
 
         exported = compression.quantize_aware(baked, train_split.x, train_split.y,
                                               preserve=COMPRESSORS[compress])

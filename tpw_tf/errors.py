@@ -1,4 +1,7 @@
-"""The one exception family every tpw command turns into a one-line error."""
+"""The one exception family every tpw command turns into a one-line error.
+
+The export side adds its own subclass, ``tpw_export.errors.ExportError``.
+"""
 
 
 class TpwError(Exception):
@@ -7,10 +10,6 @@ class TpwError(Exception):
 
 class DataError(TpwError):
     """A dataset is unknown, missing, corrupt or inconsistent."""
-
-
-class ExportError(TpwError):
-    """A model cannot be baked, converted or checked as asked."""
 
 
 def first_line(error: BaseException, default: str | None = None) -> str:

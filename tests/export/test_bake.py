@@ -1,13 +1,12 @@
 """bake() returns a plain separable CNN equal to the packed generator model."""
 import numpy as np
 import pytest
+import tf_keras as keras
 
 from tpw_export.bake import bake, pack
+from tpw_export.errors import ExportError
 from tpw_export.packing import PACKING_BITS
-from tpw_tf.errors import ExportError
-from tpw_tf.layers import GeneratedPointwise, LayerCode, PointwiseGenerator
-
-PACKED_NAMES = ("generator", "code", "head_", "scale")
+from tpw_tf.layers import GeneratedPointwise, LayerCode, PointwiseGenerator, StoresParts
 
 
 @pytest.mark.parametrize("bits", PACKING_BITS)
@@ -26,9 +25,9 @@ def test_packing_stores_each_tensor_on_a_symmetric_grid(small_models, bits):
     model = small_models["factorized"]
     packed = pack(model, bits=bits)
     checked = 0
-    for weight in packed.weights:
-        if any(key in weight.name for key in PACKED_NAMES):
-            values = weight.numpy().ravel()
+    for layer in [l for l in packed.layers if isinstance(l, StoresParts)]:
+        for part in layer.stored_parts():
+            values = part.weight.numpy().ravel()
             if not values.any():
                 continue  # zero-initialized biases: nothing to quantize
             step = np.abs(values).max() / (2 ** (bits - 1) - 1)
@@ -60,3 +59,13 @@ def test_plain_models_bake_to_themselves(windows):
 def test_unsupported_bits_is_an_error(small_models):
     with pytest.raises(ExportError, match="bits must be one of"):
         bake(small_models["full"], bits=5)
+
+
+def test_a_layer_that_makes_a_kernel_must_state_what_it_stores():
+    """A plain Dense head (as saved before heads were ``SharedHead``) cannot be packed or counted."""
+    inputs = keras.Input((1, 16, 2))
+    code = LayerCode(3, name="code")(inputs)
+    latent = keras.layers.Dense(2 * 4, name="plain_head")(code)
+    model = keras.Model(inputs, GeneratedPointwise(4, head="shared_basis", name="pw")([inputs, latent]))
+    with pytest.raises(ExportError, match=r"^layer 'plain_head' \(Dense\) makes the kernel of 'pw' "):
+        bake(model)

@@ -129,7 +129,7 @@ def test_schedules_arithmetic(exported, small_config, tmp_path):
 def test_a_pruned_model_stores_packed_kernels_for_boot_and_lazy(windows, tmp_path):
     """Pruned kernels: the flatbuffer keeps them dense INT8 (TFLM runs that as is);
     boot and lazy store a presence mask plus the non-zero values and decode them."""
-    from tpw_tf import compress
+    from tpw_export import compress
     from tpw_tf.models import build_model
 
     model = build_model("tiny_separable_cnn", windows.shape[1:], 3, width=8, depth=2, stem_filters=4)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tpw_export import sim
-from tpw_tf.errors import ExportError
+from tpw_export.errors import ExportError
 
 
 @pytest.mark.parametrize("name", ["separable", "hypertinypw"])

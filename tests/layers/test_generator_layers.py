@@ -7,7 +7,8 @@ import tensorflow as tf
 import tf_keras as keras
 
 import tpw_tf  # noqa: F401
-from tpw_tf.layers import HEADS, GeneratedPointwise, LayerCode, PointwiseGenerator
+from tpw_tf.layers import (HEADS, ExpandsToKernel, GeneratedPointwise, LayerCode, PointwiseGenerator,
+                           SharedHead, StoresParts)
 from tpw_tf.models import build_model
 
 SHAPE = (1, 64, 2)
@@ -26,7 +27,8 @@ def x():
 
 @pytest.mark.parametrize("layer", [PointwiseGenerator(5, hidden_units=6, activation="relu", name="g"),
                                    LayerCode(3, stddev=0.5, name="z"),
-                                   GeneratedPointwise(4, head="factorized", use_bias=False, name="pw")])
+                                   GeneratedPointwise(4, head="factorized", use_bias=False, name="pw"),
+                                   SharedHead(6, use_bias=False, name="head_B")])
 def test_config_round_trip(layer):
     clone = type(layer).from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
@@ -78,8 +80,22 @@ def test_one_generator_and_per_head_weight_counts(head):
     own = {"full": d_h * width * width, "factorized": r * width * width, "shared_basis": width}[head]
     assert all(l.count_params() == own for l in generated)
     shared = {"full": 0, "factorized": d_h * r, "shared_basis": d_h * width * width}[head]
-    heads = [l for l in model.layers if l.name.startswith("head_")]
+    heads = [l for l in model.layers if isinstance(l, SharedHead)]
     assert sum(l.count_params() for l in heads) == shared
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_stored_parts_are_every_generator_side_weight_packed(head):
+    """What the layers say the device stores is exactly the weights that make kernels."""
+    model = small_model(head)
+    stored = [l for l in model.layers if isinstance(l, StoresParts)]
+    parts = [part for layer in stored for part in layer.stored_parts()]
+    assert all(part.bits is None and part.count == part.weight.shape.num_elements() for part in parts)
+    assert {id(part.weight) for part in parts} == {id(w) for l in stored for w in l.weights}
+    expected = {"generator", "codes", "heads"} | ({"channel scales"} if head == "shared_basis" else set())
+    assert {part.group for part in parts} == expected
+    expanded = [l.name for l in model.layers if isinstance(l, ExpandsToKernel)]
+    assert expanded == [f"block{i}_pw" for i in range(2, CONFIG["depth"] + 1)]  # PW1 is stored
 
 
 @pytest.mark.parametrize("head", HEADS)

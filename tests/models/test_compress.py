@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import tf_keras as keras
 
-from tpw_export import tflm
+from tpw_export import compress, tflm
 from tpw_export.convert import convert
-from tpw_tf import compress
 from tpw_tf.errors import TpwError
 from zoo_cases import conv_kernels, flatbuffer_kernels, tiny, windows
 
@@ -69,27 +68,27 @@ def test_clustering_leaves_at_most_k_values_per_conv_kernel():
             assert np.unique(kernel).size <= CLUSTERS, name
 
 
-def test_packed_bytes_of_pruned_kernels_are_mask_plus_nonzero_values():
-    rows = {row["name"]: row["bytes"] for row in pruned().components(bits=8)}
+def test_pruned_kernels_pack_as_a_mask_plus_nonzero_values():
+    rows = {row["name"]: (row["count"], row["bits"]) for row in pruned().components(bits=8)}
     for name, kernel in _kernels(pruned().model).items():
-        sparse = math.ceil(kernel.size / 8) + np.count_nonzero(kernel)
-        if sparse < kernel.size:
-            assert rows[f"{name}/mask"] + rows[f"{name}/values"] == sparse, name
+        nonzero = np.count_nonzero(kernel)
+        if math.ceil(kernel.size / 8) + nonzero < kernel.size:
+            assert (rows[f"{name}/mask"], rows[f"{name}/values"]) == ((kernel.size, 1), (nonzero, 8)), name
         else:  # an unpruned kernel is cheaper stored dense, and is counted so
-            assert rows[f"{name}/values"] == kernel.size, name
-    assert sum(rows.values()) < sum(k.size for k in _kernels(pruned().model).values())
+            assert rows[f"{name}/values"] == (kernel.size, 8), name
 
 
-def test_packed_bytes_of_clustered_kernels_are_indices_plus_codebook():
-    rows = {row["name"]: row["bytes"] for row in clustered().components(bits=8, codebook_bits=32)}
+def test_clustered_kernels_pack_as_indices_plus_codebook():
+    rows = {row["name"]: (row["count"], row["bits"])
+            for row in clustered().components(bits=8, codebook_bits=32)}
     for name, kernel in _kernels(clustered().model).items():
         distinct = np.unique(kernel).size
         if name.endswith("_dw"):
-            assert rows[f"{name}/values"] == kernel.size, name  # unclustered: dense is smaller
+            assert rows[f"{name}/values"] == (kernel.size, 8), name  # unclustered: dense is smaller
         else:
             index_bits = math.ceil(math.log2(distinct))
-            assert rows[f"{name}/indices"] == math.ceil(kernel.size * index_bits / 8), name
-            assert rows[f"{name}/codebook"] == 4 * distinct, name
+            assert rows[f"{name}/indices"] == (kernel.size, index_bits), name
+            assert rows[f"{name}/codebook"] == (distinct, 32), name
 
 
 @functools.cache

@@ -1,7 +1,5 @@
-"""TernaryPointwise: numpy reference, current-weight evaluation, STE, Keras contract, packing."""
+"""TernaryPointwise: numpy reference, current-weight evaluation, STE, Keras contract, stored parts."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from tpw_tf.errors import TpwError
+from tpw_tf.layers import StoredPart
 from tpw_tf.layers.ternary import TernaryPointwise
 from zoo_cases import seed
 
@@ -103,12 +102,11 @@ def test_baked_kernel_in_a_plain_conv_equals_the_layer(layer_and_x):
     np.testing.assert_allclose(conv(x).numpy(), layer(x).numpy(), rtol=1e-6, atol=1e-6)
 
 
-def test_packed_components_count_2_bit_codes_and_per_channel_scales(layer_and_x):
+def test_stored_parts_are_2_bit_codes_and_float32_scales_per_channel(layer_and_x):
     layer, _ = layer_and_x
-    rows = {row["kind"]: row for row in layer.packed_components(scale_bits=8)}
-    assert rows["ternary_codes"]["bytes"] == math.ceil(CIN * COUT * 2 / 8)  # 30 codes -> 8 bytes
-    assert rows["per_channel_scales"]["bytes"] == COUT
-    assert rows["biases"]["bytes"] == 4 * COUT
+    assert layer.stored_parts() == [StoredPart("ternary codes", CIN * COUT, 2),
+                                    StoredPart("ternary scales", COUT, 32)]  # the bias is the conv's
+    assert layer.stored_kind == "ternary"
     codes, alpha = layer.ternary_codes()
     assert set(np.unique(codes)) <= {-1, 0, 1} and codes.shape == (CIN, COUT)
     np.testing.assert_allclose(codes * alpha, layer.baked_kernel()[0][0, 0], rtol=1e-6)

@@ -5,11 +5,13 @@ import numpy as np
 import tf_keras as keras
 import tensorflow as tf
 
+from tpw_tf.layers.stored import ExpandsToKernel, StoredPart
+
 HEADS = ("full", "factorized", "shared_basis")
 
 
 @keras.utils.register_keras_serializable(package="tpw")
-class GeneratedPointwise(keras.layers.Layer):
+class GeneratedPointwise(ExpandsToKernel, keras.layers.Layer):
     """Pointwise (1x1) convolution with a kernel made from a latent vector.
 
     The layer is called on ``[x, u]``: ``x`` is the feature map and ``u`` the
@@ -27,6 +29,9 @@ class GeneratedPointwise(keras.layers.Layer):
 
     With ``full`` and ``factorized`` the head holds at least as many numbers as
     the kernel it makes; only ``shared_basis`` can store less than the kernel.
+    Export replaces the layer by a 1x1 Conv2D with the synthesized kernel; the
+    device stores ``head_kernel`` (ledger group ``heads``) or ``scale``
+    (``channel scales``) packed.
 
     Args:
         filters: output channels ``Cout``.
@@ -77,6 +82,16 @@ class GeneratedPointwise(keras.layers.Layer):
         if self.head == "shared_basis":
             kernel = kernel * self.scale
         return kernel
+
+    def baked_kernel(self, u) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(W_l as (1, 1, Cin, Cout), bias (Cout,) or None)`` for latent ``u`` ``(1, k)``."""
+        bias = self.bias.numpy() if self.use_bias else None
+        return self.synthesize(u).numpy()[None, None], bias
+
+    def stored_parts(self) -> list[StoredPart]:
+        if self.head == "shared_basis":
+            return [StoredPart.packed("channel scales", self.scale)]
+        return [StoredPart.packed("heads", self.head_kernel)]
 
     def call(self, inputs):
         x, u = inputs

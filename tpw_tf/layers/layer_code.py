@@ -4,15 +4,18 @@ from __future__ import annotations
 import tf_keras as keras
 import tensorflow as tf
 
+from tpw_tf.layers.stored import StoredPart, StoresParts
+
 
 @keras.utils.register_keras_serializable(package="tpw")
-class LayerCode(keras.layers.Layer):
+class LayerCode(StoresParts, keras.layers.Layer):
     """Holds one trainable code vector ``z_l`` and emits it as a tensor.
 
     The code is a parameter, not a function of the data: the layer is called
     on the block's input only to place it in the functional graph (so the
     shared generator can be called on it as an ordinary Keras node). The
-    input's values are never read.
+    input's values are never read. The device stores the code packed (ledger
+    group ``codes``).
 
     Args:
         d_z: code size.
@@ -37,6 +40,9 @@ class LayerCode(keras.layers.Layer):
     def call(self, anchor):
         del anchor
         return self.code[tf.newaxis, :]
+
+    def stored_parts(self) -> list[StoredPart]:
+        return [StoredPart.packed("codes", self.code)]
 
     def compute_output_shape(self, input_shape):
         return tf.TensorShape([1, self.d_z])

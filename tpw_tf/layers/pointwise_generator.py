@@ -4,14 +4,17 @@ from __future__ import annotations
 import tf_keras as keras
 import tensorflow as tf
 
+from tpw_tf.layers.stored import StoredPart, StoresParts
+
 
 @keras.utils.register_keras_serializable(package="tpw")
-class PointwiseGenerator(keras.layers.Layer):
+class PointwiseGenerator(StoresParts, keras.layers.Layer):
     """Two-layer MLP mapping a layer code ``z_l`` to a latent ``h_l``.
 
     One instance per model, called once per generated layer: Keras records the
     calls as shared-layer nodes, so the weights are stored once and the sharing
-    survives ``.keras`` save and reload.
+    survives ``.keras`` save and reload. The device stores all four weights
+    packed (ledger group ``generator``).
 
     Args:
         d_h: size of the latent ``h_l``.
@@ -49,6 +52,9 @@ class PointwiseGenerator(keras.layers.Layer):
     def call(self, z):
         hidden = self.activation(tf.matmul(z, self.hidden_kernel) + self.hidden_bias)
         return tf.matmul(hidden, self.output_kernel) + self.output_bias
+
+    def stored_parts(self) -> list[StoredPart]:
+        return [StoredPart.packed("generator", weight) for weight in self.weights]
 
     def compute_output_shape(self, input_shape):
         return tf.TensorShape(input_shape[:-1]).concatenate([self.d_h])

@@ -9,15 +9,15 @@ kernel, the gradient reaches the latent float kernel as if it were used directly
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
 from tpw_tf.errors import TpwError
+from tpw_tf.layers.stored import ExpandsToKernel, StoredPart
 
 CODE_BITS = 2  # {-1, 0, +1} packed four to a byte
+SCALE_BITS = 32  # alpha_c stays a float32
 
 
 def ternarize(kernel, threshold: float):
@@ -43,8 +43,11 @@ def ternarize(kernel, threshold: float):
 
 
 @keras.saving.register_keras_serializable(package="tpw")
-class TernaryPointwise(keras.layers.Layer):
+class TernaryPointwise(ExpandsToKernel, keras.layers.Layer):
     """1x1 convolution with a ternary kernel ``alpha_c * {-1, 0, +1}`` per output channel.
+
+    Export replaces it by a 1x1 Conv2D with the ternary kernel; packed, the device
+    stores 2-bit codes and one float32 ``alpha_c`` per output channel.
 
     Args:
         filters: output channels ``Cout`` (>= 1).
@@ -64,6 +67,8 @@ class TernaryPointwise(keras.layers.Layer):
         >>> layer(tf.zeros((2, 1, 128, 4))).shape
         TensorShape([2, 1, 128, 8])
     """
+
+    stored_kind = "ternary"
 
     def __init__(self, filters: int, threshold: float = 0.7, use_bias: bool = False,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
@@ -118,20 +123,11 @@ class TernaryPointwise(keras.layers.Layer):
         codes, alpha = ternarize(self.kernel, self.threshold)
         return codes.numpy()[0, 0].astype(np.int8), alpha.numpy()
 
-    def packed_components(self, scale_bits: int = 32) -> list[dict]:
-        """Flash the layer needs when packed: 2-bit codes, one scale per channel, bias.
-
-        Returns ledger rows ``{name, kind, count, bits, bytes}`` with
-        ``bytes = ceil(count * bits / 8)`` (Eq. 4). ``scale_bits`` is 32 for a float
-        ``alpha`` or 8 when it is stored as an INT8 code of a shared scale.
-        """
-        cin, cout = self.kernel.shape[2], self.filters
-        rows = [("codes", "ternary_codes", cin * cout, CODE_BITS),
-                ("scales", "per_channel_scales", cout, scale_bits)]
-        if self.use_bias:
-            rows.append(("bias", "biases", cout, 32))
-        return [dict(name=f"{self.name}/{part}", kind=kind, count=count, bits=bits,
-                     bytes=math.ceil(count * bits / 8)) for part, kind, count, bits in rows]
+    def stored_parts(self) -> list[StoredPart]:
+        """Packed flash: ``Cin*Cout`` 2-bit codes and ``Cout`` float32 scales (the bias,
+        if any, is the baked convolution's)."""
+        return [StoredPart("ternary codes", int(self.kernel.shape.num_elements()), CODE_BITS),
+                StoredPart("ternary scales", self.filters, SCALE_BITS)]
 
     def get_config(self):
         config = super().get_config()

@@ -5,16 +5,16 @@ pooling, classifier) with the same config keys. PW1 stays a stored Conv2D;
 PW2..PW<depth> are ``GeneratedPointwise`` layers. One ``PointwiseGenerator``
 ``g`` serves all of them; each has its own ``LayerCode`` ``z_l``. The head mode
 decides which projection maps ``g(z_l)`` to the kernel (see
-``GeneratedPointwise``): ``factorized`` shares one ``B`` (layer ``head_B``),
-``shared_basis`` one projection per kernel shape (``head_basis_<Cin>x<Cout>``).
+``GeneratedPointwise``): ``factorized`` shares one ``B`` (a ``SharedHead``
+named ``head_B``), ``shared_basis`` one projection per kernel shape
+(``head_basis_<Cin>x<Cout>``).
 """
 from __future__ import annotations
 
 import tf_keras as keras
-from tf_keras import layers
 
 from tpw_tf.errors import TpwError
-from tpw_tf.layers import HEADS, GeneratedPointwise, LayerCode, PointwiseGenerator
+from tpw_tf.layers import HEADS, GeneratedPointwise, LayerCode, PointwiseGenerator, SharedHead
 from tpw_tf.models.config import resolve
 from tpw_tf.models.tiny_separable_cnn import DEFAULTS as SEPARABLE_DEFAULTS
 from tpw_tf.models.tiny_separable_cnn import build_separable, stored_pointwise
@@ -24,13 +24,13 @@ MODEL = "hypertinypw"
 
 
 def _pointwise_factory(cfg: dict):
-    """``(filters, name) -> callable`` for ``separable_features``: block 1 stores
-    its kernel, every later block generates it from the shared generator."""
+    """``(filters, name, block) -> callable`` for ``separable_features``: block 1
+    stores its kernel, every later block generates it from the shared generator."""
     generator = PointwiseGenerator(cfg["d_h"], cfg["hidden_units"], name="generator")
     shared = {}  # projections shared between layers, by name
 
-    def latent_for(block: str, anchor, filters: int):
-        h = generator(LayerCode(cfg["d_z"], name=f"{block}_code")(anchor))
+    def latent_for(block: int, anchor, filters: int):
+        h = generator(LayerCode(cfg["d_z"], name=f"block{block}_code")(anchor))
         if cfg["head"] == "full":
             return h
         cin = int(anchor.shape[-1])
@@ -40,16 +40,15 @@ def _pointwise_factory(cfg: dict):
             # untrained deep stack neither vanishes nor explodes.
             factorized = cfg["head"] == "factorized"
             stddev = (1.0 / cfg["d_h"]) ** 0.5 if factorized else (2.0 / (cin * cfg["d_h"])) ** 0.5
-            shared[key] = layers.Dense(cfg["rank"] if factorized else cin * filters, use_bias=False,
-                                       kernel_initializer=keras.initializers.RandomNormal(stddev=stddev),
-                                       name=key)
+            shared[key] = SharedHead(cfg["rank"] if factorized else cin * filters, use_bias=False,
+                                     kernel_initializer=keras.initializers.RandomNormal(stddev=stddev),
+                                     name=key)
         return shared[key](h)
 
-    def make(filters: int, name: str):
-        if name == "block1_pw":
-            return stored_pointwise(filters, name)
+    def make(filters: int, name: str, block: int):
+        if block == 1:
+            return stored_pointwise(filters, name, block)
         layer = GeneratedPointwise(filters, head=cfg["head"], use_bias=False, name=name)
-        block = name.removesuffix("_pw")
         return lambda x: layer([x, latent_for(block, x, filters)])
 
     return make

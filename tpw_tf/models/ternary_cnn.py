@@ -3,7 +3,7 @@
 The paper's extreme comparator: PW kernels ``alpha_c * {-1, 0, +1}`` trained with
 a straight-through estimator (``tpw_tf.layers.ternary.TernaryPointwise``). Packed,
 a PW layer costs 2 bits per weight plus one scale per output channel
-(``TernaryPointwise.packed_components``); exported, the bake swaps each one for a
+(``TernaryPointwise.stored_parts``); exported, the bake swaps each one for a
 plain Conv2D via ``baked_kernel()`` and TFLM runs it as INT8 (per-channel
 quantization maps ``{-alpha_c, 0, +alpha_c}`` exactly to ``{-127, 0, 127}``).
 """
@@ -28,7 +28,8 @@ def build(input_shape, num_classes: int, *, threshold: float = 0.7, **config) ->
         A model mapping ``(batch, 1, T, C)`` to ``(batch, num_classes)`` probabilities,
         pooled features in the layer ``gap``.
     """
-    def ternary_pointwise(filters: int, name: str) -> keras.layers.Layer:
+    def ternary_pointwise(filters: int, name: str, block: int) -> keras.layers.Layer:
+        del block  # every block is ternary
         return TernaryPointwise(filters, threshold=threshold, name=name)
 
     return build_separable("ternary_cnn", input_shape, num_classes, ternary_pointwise, **config)

@@ -21,11 +21,13 @@ from tpw_tf.models.config import resolve
 DEFAULTS = dict(width=46, depth=7, stem_filters=16, kernel_size=7, downsample_blocks=3,
                 dropout=0.0)
 
-PointwiseFactory = Callable[[int, str], keras.layers.Layer]
+# (filters, layer name, block number from 1) -> the block's pointwise mixer.
+PointwiseFactory = Callable[[int, str, int], keras.layers.Layer]
 
 
-def stored_pointwise(filters: int, name: str) -> keras.layers.Layer:
-    """A plain 1x1 Conv2D; no bias because BatchNorm follows."""
+def stored_pointwise(filters: int, name: str, block: int) -> keras.layers.Layer:
+    """A plain 1x1 Conv2D, whatever the block; no bias because BatchNorm follows."""
+    del block
     return layers.Conv2D(filters, 1, use_bias=False, name=name)
 
 
@@ -35,8 +37,9 @@ def separable_features(x, cfg: dict, make_pointwise: PointwiseFactory):
     Args:
         x: ``(batch, 1, T, C)`` tensor.
         cfg: a resolved config with the keys of ``DEFAULTS``.
-        make_pointwise: ``(filters, layer_name) -> layer`` mapping ``(batch, 1, T', Cin)``
-            to ``(batch, 1, T', filters)``; it is how ``ternary_cnn`` swaps the mixers.
+        make_pointwise: ``(filters, layer_name, block) -> layer`` mapping ``(batch, 1, T', Cin)``
+            to ``(batch, 1, T', filters)`` for block number ``block`` (1 to ``depth``);
+            it is how ``ternary_cnn`` and ``hypertinypw`` swap the mixers.
 
     Returns:
         ``(batch, 1, ceil(T / 2**(1 + min(depth, downsample_blocks))), width)`` features.
@@ -46,7 +49,7 @@ def separable_features(x, cfg: dict, make_pointwise: PointwiseFactory):
         name = f"block{i}"
         stride = 2 if i <= cfg["downsample_blocks"] else 1
         x = depthwise_bn_relu(x, cfg["kernel_size"], stride=stride, name=name)
-        x = pointwise_bn_relu(x, make_pointwise(cfg["width"], f"{name}_pw"), name=name)
+        x = pointwise_bn_relu(x, make_pointwise(cfg["width"], f"{name}_pw", i), name=name)
     return x
 
 
