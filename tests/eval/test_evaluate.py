@@ -103,7 +103,8 @@ def test_cli_prints_a_table_and_writes_the_json_report(three_class, tmp_path, ca
 
 
 @pytest.mark.parametrize("args, message", [
-    (["missing.tflite", "--dataset", "synthetic"], "error: missing.tflite: cannot read it (No such file or directory)"),
+    (["missing.tflite", "--dataset", "synthetic"],
+     "error: missing.tflite: cannot read it (No such file or directory)"),
     (["MODEL", "--dataset", "nope"], "error: unknown dataset 'nope'"),
     (["MODEL", "--dataset", "synthetic", "--median-width", "4"], "error: --median-width must be an odd"),
     (["MODEL", "--dataset", "synthetic", "--json", "/nonexistent/r.json"],
