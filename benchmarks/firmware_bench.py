@@ -19,12 +19,12 @@ import numpy as np
 
 import tpw_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras as keras
-from tpw_export import sim
-from tpw_export.bake import bake
-from tpw_export.convert import convert, operators
+from tpw_export.convert import operators
+from tpw_export.pipeline import export_model
 from tpw_export.tflm import tflm_arena_bytes
+from tpw_micro import firmware, host_runtime
 from tpw_tf.errors import TpwError
-from tpw_tf.models import build_model, names
+from tpw_tf.models import build_model, input_shape, names
 
 SEED = 0
 
@@ -91,16 +91,6 @@ class Row:
     error: str = ""
 
 
-def quantize_input(flatbuffer: bytes, x: np.ndarray) -> np.ndarray:
-    """Float windows -> int8 with the model's input quantization (read by tf.lite, which
-    loads every model; TFLM refuses some single-op models, see the table notes)."""
-    import tensorflow as tf
-
-    details = tf.lite.Interpreter(model_content=flatbuffer).get_input_details()[0]
-    scale, zero_point = details["quantization"]
-    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
-
-
 def measure(name: str, make_model, window_shape) -> Row:
     """Build and convert ``make_model()``, run one input on the simulated STM32L4, collect
     the figures. A model that cannot be built, converted or run gets its one-line error."""
@@ -109,11 +99,12 @@ def measure(name: str, make_model, window_shape) -> Row:
         model = make_model()
         rng = np.random.default_rng(SEED)
         calibration = rng.normal(size=(16, *window_shape)).astype(np.float32)
-        flatbuffer = convert(model, calibration)
+        flatbuffer = export_model(model, calibration).flatbuffer
         per_op = macs_by_op(flatbuffer)
         row.ops, row.macs, row.model_bytes = ",".join(sorted(per_op)), sum(per_op.values()), len(flatbuffer)
-        x = quantize_input(flatbuffer, calibration[:1])
-        result = sim.run_firmware(flatbuffer, x)
+        # Our runtime describes every model; TFLM refuses some single-op ones (see the table notes).
+        x = host_runtime.describe(flatbuffer).inputs[0].quantize(calibration[:1])
+        result = firmware.run_firmware(flatbuffer, x)
     except TpwError as err:
         row.error = str(err)
         return row
@@ -153,18 +144,10 @@ def single_op_models(window: int):
     yield "MEAN (global avg), 32", *single((1, t, 32), lambda: layers.GlobalAveragePooling2D())
 
 
-def zoo_input_shape(name: str, window: int) -> tuple[int, int, int]:
-    """hrv_featnet reads a fixed feature vector; every other zoo model reads the signal."""
-    if name == "hrv_featnet":
-        from tpw_tf.models.hrv_featnet import NUM_FEATURES
-        return (1, NUM_FEATURES, 1)
-    return (1, window, 1)
-
-
 def zoo_models(window: int, selected: list[str]):
     for name in selected:
-        shape = zoo_input_shape(name, window)
-        yield name, (lambda name=name, shape=shape: bake(build_model(name, shape, 5))), shape
+        shape = input_shape(name, window)
+        yield name, (lambda name=name, shape=shape: build_model(name, shape, 5)), shape
 
 
 def _fmt(value, spec=",d"):

@@ -21,10 +21,7 @@ def default_ledgers() -> dict:
     """``{model: {flatbuffer_bytes, arena_bytes, <schedule>_flash, <schedule>_sram}}``."""
     import tf_keras as keras
 
-    from tpw_export.bake import bake
-    from tpw_export.convert import convert
-    from tpw_export.ledger import build_ledger
-    from tpw_export.tflm import tflm_arena_bytes
+    from tpw_export.pipeline import export_model
     from tpw_tf.data import load
     from tpw_tf.models import build_model
 
@@ -34,9 +31,7 @@ def default_ledgers() -> dict:
     for name in MODELS:
         keras.utils.set_random_seed(0)
         model = build_model(name, data.input_shape, data.num_classes)
-        baked = bake(model)
-        flatbuffer = convert(baked, x)
-        ledger = build_ledger(model, baked, flatbuffer, bits=8, arena_bytes=tflm_arena_bytes(flatbuffer))
+        ledger = export_model(model, x).ledger
         entry = {"flatbuffer_bytes": ledger["flatbuffer_bytes"], "arena_bytes": ledger["arena_bytes"]}
         for schedule, figures in ledger["schedules"].items():
             entry[f"{schedule}_flash"] = figures["flash_bytes"]

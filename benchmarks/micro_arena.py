@@ -15,21 +15,21 @@ import numpy as np
 
 import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras as keras
-from tpw_export import micro_runtime, tflm
-from tpw_export.bake import bake
-from tpw_export.convert import convert
-from tpw_tf.models import build_model, names
+from tpw_export import tflm
+from tpw_export.pipeline import export_model
+from tpw_micro import host_runtime
+from tpw_tf.models import build_model, input_shape, names
 
 
 def measure(name: str, samples: int, classes: int) -> dict:
-    shape = (1, 16, 1) if name == "hrv_featnet" else (1, samples, 1)
+    shape = input_shape(name, samples)
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).normal(size=(16, *shape)).astype(np.float32)
-    flatbuffer = convert(bake(build_model(name, shape, classes)), x)
+    flatbuffer = export_model(build_model(name, shape, classes), x).flatbuffer
     x_int8 = tflm.quantize_inputs(flatbuffer, x[:4])
-    (ours,) = micro_runtime.run(flatbuffer, [x_int8])
+    (ours,) = host_runtime.run(flatbuffer, [x_int8])
     return {"model": name, "input": "x".join(map(str, shape)), "flatbuffer": len(flatbuffer),
-            "tflm": tflm.tflm_arena_bytes(flatbuffer), "ours": micro_runtime.describe(flatbuffer).arena_used_bytes,
+            "tflm": tflm.tflm_arena_bytes(flatbuffer), "ours": host_runtime.describe(flatbuffer).arena_used_bytes,
             "bit_exact": bool(np.array_equal(ours, tflm.run_tflm(flatbuffer, x_int8)))}
 
 

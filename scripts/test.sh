@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # default (its Eigen kernels refuse layer settings oneDNN accepts). tests/models/test_cpu_paths.py
 # also trains every zoo configuration with oneDNN on, in a process of its own.
 export TF_ENABLE_ONEDNN_OPTS=0
+# One folder for everything the device side builds (runtime, firmware, QEMU plugin).
+export TPW_MICRO_BUILD="$PWD/build/micro"
 
 bash scripts/install_system.sh
 # A project virtual environment: Debian's own Python refuses system-wide pip installs (PEP 668).

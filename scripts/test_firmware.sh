@@ -14,9 +14,10 @@ bash scripts/install_system.sh
 
 # Cases are rebuilt every run so a model converted by older code is never reused;
 # objects, the plugin and per-model firmware are reused by make.
-BUILD="${TPW_MICRO_BUILD:-micro/build}"
+export TPW_MICRO_BUILD="${TPW_MICRO_BUILD:-$PWD/build/micro}"
+BUILD="$TPW_MICRO_BUILD"
 rm -rf "$BUILD/cases"
-make -s -C micro plugin calibrate fault BUILD="$(realpath -m "$BUILD")"
+make -s -C micro/tpw_micro plugin calibrate fault BUILD="$BUILD"
 
 robot --outputdir "$BUILD/robot" micro/robot
 python3 -m pytest -q tests/firmware

@@ -14,6 +14,7 @@ Anything else is a bug in tpw and keeps its traceback.
 """
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Callable
 
@@ -32,3 +33,14 @@ def run_command(body: Callable[[], int | None], *, error_status: int = 1) -> int
     except KeyboardInterrupt:
         print("error: interrupted; no output written", file=sys.stderr)
         return INTERRUPTED
+
+
+def crash_reason(returncode: int) -> str:
+    """How a child that ``subprocess`` reports as ``returncode`` ended, for a one-line error:
+    ``"signal 11, SIGSEGV"`` for a negative code (killed by a signal), else ``"exit N"``."""
+    if returncode >= 0:
+        return f"exit {returncode}"
+    try:
+        return f"signal {-returncode}, {signal.Signals(-returncode).name}"
+    except ValueError:  # a real-time or unnamed signal
+        return f"signal {-returncode}"

@@ -8,7 +8,7 @@ simulator, so it serves Renode's ``renode-test`` as well) and imported by
     <build>/cases/<name>/inputs.npy     int8 (N, 1, T, C) inputs
     <build>/cases/<name>/expected.npy   TFLM's int8 outputs, (N, classes); absent
                                         for a case the runtime must refuse
-    <build>/cases/<name>/firmware.elf   -> the harness ELF (tpw_export.sim)
+    <build>/cases/<name>/firmware.elf   -> the harness ELF (tpw_micro.firmware)
 
 ``scripts/test_firmware.sh`` removes ``<build>/cases`` first, so CI never
 reuses a case built by older code.
@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tpw_export import sim
+from tpw_micro import firmware
+from tpw_micro.build import build_dir
 
 INPUTS_PER_CASE = 3
 _SEED = 1234
@@ -65,24 +66,23 @@ def _keras_model(spec: Spec):
     """The case's float Keras model, deterministic for the fixed seed."""
     import tpw_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
     import tf_keras as keras
-    from tpw_export.bake import bake
     from tpw_tf.models import build_model
 
     keras.utils.set_random_seed(_SEED)
     if spec.zoo is None:
         return _tanh_model(spec)
-    return bake(build_model(spec.zoo, spec.input_shape, spec.num_classes, **spec.config))
+    return build_model(spec.zoo, spec.input_shape, spec.num_classes, **spec.config)
 
 
 def _materialize(name: str, folder: Path) -> None:
     """Write ``model.tflite``, ``inputs.npy`` (and ``expected.npy``) of case ``name`` to ``folder``."""
-    from tpw_export.convert import convert
+    from tpw_export.pipeline import export_model
     from tpw_export.tflm import quantize_inputs, run_tflm
 
     spec = SPECS[name]
     rng = np.random.default_rng(_SEED)
     calibration = rng.normal(size=(32, *spec.input_shape)).astype(np.float32)
-    model_bytes = convert(_keras_model(spec), calibration)
+    model_bytes = export_model(_keras_model(spec), calibration).flatbuffer
     windows = rng.normal(size=(INPUTS_PER_CASE, *spec.input_shape)).astype(np.float32)
     inputs = quantize_inputs(model_bytes, windows)
     (folder / "model.tflite").write_bytes(model_bytes)
@@ -113,14 +113,14 @@ class Case:
 
     @property
     def elf(self) -> Path:
-        return sim.build_firmware(self.model_bytes, self.inputs)
+        return firmware.build_firmware(self.model_bytes, self.inputs)
 
 
 def case(name: str) -> Case:
     """Case ``name`` (one of ``SPECS``), building its files on first use."""
     if name not in SPECS:
         raise ValueError(f"unknown firmware case '{name}': choose one of {', '.join(SPECS)}")
-    folder = sim.build_dir() / "cases" / name
+    folder = build_dir() / "cases" / name
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{name}."))

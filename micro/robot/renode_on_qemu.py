@@ -4,14 +4,14 @@ The suites in this folder use Renode's keyword names and meaning so that the
 same ``.robot`` files run under Renode's ``renode-test``; this library is what
 runs them on QEMU (``-M b-l475e-iot01a``) in tpw's CI. Implemented:
 
-``Execute Command``  the monitor subset ``micro/sim/stm32l4.resc`` needs:
+``Execute Command``  the monitor subset ``micro/tpw_micro/sim/stm32l4.resc`` needs:
                      ``$var=@path`` / ``$var="text"`` / ``$var?=...``, ``include @file``,
                      ``mach create``, ``machine LoadPlatformDescription @file``,
                      ``sysbus LoadELF @file|$var``. Lines starting with ``:`` or ``#``
                      are comments. Anything else fails, naming the command.
 ``Create Terminal Tester``  on ``sysbus.usart1`` (QEMU's console UART); returns tester id 0.
 ``Start Emulation``  boots the loaded ELF under QEMU with the instruction-count
-                     plugin (see ``tpw_export.sim.qemu_command``).
+                     plugin (see ``tpw_micro.qemu.qemu_command``).
 ``Wait For Line On Uart``  waits for the next line containing ``content`` (or
                      matching it with ``treatAsRegex=true``, ``re.search``); returns
                      an object with ``line`` and ``groups`` like Renode's result.
@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tpw_export import sim
+from tpw_micro import firmware, qemu
 
 UART = "sysbus.usart1"
 _ASSIGN = re.compile(r"^\$(?P<name>\w+)\s*(?P<op>\?=|=)\s*(?P<value>.+)$")
@@ -175,7 +175,7 @@ class renode_on_qemu:
             raise AssertionError("Start Emulation: no ELF loaded (Execute Command  sysbus LoadELF @file)")
         if self._console is not None:
             raise AssertionError("Start Emulation: already running (Reset Emulation first)")
-        self._console = _Console(sim.qemu_command(self._elf, sim.build_plugin()))
+        self._console = _Console(qemu.qemu_command(self._elf, firmware.build_plugin()))
         self._cursor = 0
 
     def wait_for_line_on_uart(self, content: str, timeout=None, testerId=None, treatAsRegex=False,

@@ -1,7 +1,7 @@
 *** Settings ***
 Documentation     The STM32L4 harness on a simulated B-L475E-IOT01A: outputs equal TFLM's,
 ...               instruction counts repeat exactly, an unsupported op ends in an error status.
-...               Line format: micro/firmware/stm32l4/README.md. Run from the repository root.
+...               Line format: micro/tpw_micro/firmware/stm32l4/README.md. Run from the repository root.
 Resource          ${RENODEKEYWORDS}
 Library           Collections
 Library           firmware_cases.py
@@ -13,7 +13,7 @@ Test Teardown     Test Teardown
 *** Variables ***
 ${RENODEKEYWORDS}    ${CURDIR}/qemu_keywords.resource
 ${UART}              sysbus.usart1
-${RESC}              micro/sim/stm32l4.resc
+${RESC}              micro/tpw_micro/sim/stm32l4.resc
 ${BOOT_TIMEOUT}      120
 
 

@@ -31,22 +31,6 @@ def shared() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def case():
-    """``case(name) -> Path``: a folder of ``$TPW_SHARED_CASES`` or ../shared/cases (the
-    bad-input cases of issue 10), skipping the test with a reason when it is absent."""
-    root = Path(os.environ.get("TPW_SHARED_CASES") or REPO.parent / "shared" / "cases")
-
-    def folder(name: str) -> Path:
-        path = root / name
-        if not path.is_dir():
-            pytest.skip(f"shared case {name} not found under {root}: set TPW_SHARED_CASES "
-                        "or place the cases at ../shared/cases")
-        return path
-
-    return folder
-
-
 @pytest.fixture(autouse=True)
 def private_caches(tmp_path_factory, monkeypatch):
     """Keep every test's downloads and array cache out of ~/.cache and the shared data."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tpw_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
-from tpw_export import evaluate
+from tpw_eval import evaluate
 from tpw_export.convert import convert
 from tpw_export.tflm import quantize_inputs, run_tflm
 from tpw_tf import data, metrics

@@ -6,26 +6,34 @@ show as a signal here instead of killing the test run.
 """
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tpw_export import evaluate, micro_runtime, tflm
+from tpw_eval import evaluate
+from tpw_export import tflm
+from tpw_micro import host_runtime
 
 # Each command as a user runs it on a model; the case's in.npy holds windows its base.tflite
 # takes, so every command gets as far as reading the model.
 COMMANDS = {
-    "tpw-eval": lambda model, folder, tmp: ["tpw_export.evaluate", model, "--dataset", "synthetic"],
-    "tpw-micro-run": lambda model, folder, tmp: ["tpw_export.micro_runtime", model, folder / "in.npy",
+    "tpw-eval": lambda model, folder, tmp: ["tpw-eval", model, "--dataset", "synthetic"],
+    "tpw-micro-run": lambda model, folder, tmp: ["tpw-micro-run", model, folder / "in.npy",
                                                  tmp / "out.npy"],
-    "tpw-sim": lambda model, folder, tmp: ["tpw_export.sim", model, "--inputs", folder / "in.npy",
+    "tpw-sim": lambda model, folder, tmp: ["tpw-sim", model, "--inputs", folder / "in.npy",
                                            "--json", tmp / "out.json"],
 }
 
 
+def console_script(name, *args) -> list[str]:
+    """The installed console script ``name`` (beside this Python) with ``args``, as users run it."""
+    return [str(Path(sys.executable).with_name(name)), *map(str, args)]
+
+
 def one_line_error(argv, named) -> str:
     """Run a command; assert it exits 1 with one ``error: <named>: ...`` line and return that line."""
-    result = subprocess.run([sys.executable, "-m", *map(str, argv)], capture_output=True, text=True)
+    result = subprocess.run(console_script(*argv), capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {named}: "), result.stderr
@@ -64,7 +72,7 @@ def test_the_base_of_the_malformed_models_runs_equal_to_tflm(case):
     folder = case("tflite-bad-indices")
     flatbuffer = (folder / "base.tflite").read_bytes()
     x = np.load(folder / "in.npy")
-    (ours,) = micro_runtime.run(flatbuffer, [x])
+    (ours,) = host_runtime.run(flatbuffer, [x])
     np.testing.assert_array_equal(ours, tflm.run_tflm(flatbuffer, x))
 
 
@@ -80,7 +88,7 @@ def test_the_arena_grows_past_allocations_tflm_cannot_make_and_its_crashes(case,
         size = tflm.arena_size(flatbuffer, preserve_all)
     finally:
         tflm.arena_size.cache_clear()
-    assert size > micro_runtime.describe(flatbuffer).arena_used_bytes
+    assert size > host_runtime.describe(flatbuffer).arena_used_bytes
     tflm._tflm_interpreter(flatbuffer, preserve_all=preserve_all)  # loads in this process
 
 
@@ -94,16 +102,16 @@ def wide(case):
 def test_tflm_gets_an_arena_sized_from_the_model_not_10x_the_file(wide):
     path, x = wide
     flatbuffer = path.read_bytes()
-    planned = micro_runtime.describe(flatbuffer).arena_used_bytes
+    planned = host_runtime.describe(flatbuffer).arena_used_bytes
     assert planned > 10 * len(flatbuffer)  # what TFLM's wrapper would have given it
     assert tflm.arena_size(flatbuffer) >= tflm.tflm_arena_bytes(flatbuffer) >= planned
-    (ours,) = micro_runtime.run(flatbuffer, [x])
+    (ours,) = host_runtime.run(flatbuffer, [x])
     np.testing.assert_array_equal(tflm.run_tflm(flatbuffer, x), ours)
 
 
 def test_tpw_eval_evaluates_the_wide_model(wide, tmp_path):
     path, _ = wide
-    result = subprocess.run([sys.executable, "-m", "tpw_export.evaluate", str(path), "--dataset", "synthetic",
+    result = subprocess.run([*console_script("tpw-eval"), str(path), "--dataset", "synthetic",
                              "--resamples", "20", "--json", str(tmp_path / "r.json")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -113,7 +121,7 @@ def test_tpw_eval_evaluates_the_wide_model(wide, tmp_path):
 def test_its_int8_scores_are_tflms(wide):
     path, x = wide
     flatbuffer = path.read_bytes()
-    source = micro_runtime.describe(flatbuffer).inputs[0]
+    source = host_runtime.describe(flatbuffer).inputs[0]
     windows = (x.astype(np.float32) - source.zero_point) * source.scale  # requantizes to x exactly
     raw, _ = evaluate.run_int8(path, windows, classes=3)
     np.testing.assert_array_equal(raw, tflm.run_tflm(flatbuffer, x))

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tpw_export import sim
+from tpw_micro import elf as elf_sizes
+from tpw_micro.build import build_dir
 
 FLASH = range(0x08000000, 0x08000000 + 1024 * 1024)
 
@@ -63,7 +64,7 @@ def test_model_array_source_is_what_xxd_prints(separable, tmp_path):
 
 def test_section_sizes_match_readelf(separable):
     _, elf = separable
-    sizes = sim.section_sizes(elf)
+    sizes = elf_sizes.section_sizes(elf)
     sections = {name: size for name, (_, _, size) in _sections(elf).items()}
     assert sizes["text"] == sections[".isr_vector"] + sections[".text"]
     assert sizes["data"] == sections[".data"]
@@ -76,12 +77,12 @@ def test_section_sizes_match_readelf(separable):
 
 
 def test_runtime_code_is_the_runtime_functions_linked(separable):
-    """Map-file total == the linked functions defined in micro/runtime objects, from the
+    """Map-file total == the linked functions defined in the runtime's objects, from the
     ELF symbol table: each function sits in its own 4-byte aligned section
     (-ffunction-sections) whose size the assembler pads to that alignment."""
     _, elf = separable
     defined = set()
-    for obj in sorted((sim.build_dir() / "runtime").rglob("*.o")):
+    for obj in sorted((build_dir() / "runtime").rglob("*.o")):
         out = subprocess.run(["arm-none-eabi-nm", "--defined-only", str(obj)], capture_output=True,
                              text=True, check=True).stdout
         defined |= {line.split()[2] for line in out.splitlines() if line.split()[1] in "tTW"}
@@ -89,6 +90,6 @@ def test_runtime_code_is_the_runtime_functions_linked(separable):
     linked = {value: size for name, value, size, kind in _symbol_table(elf)
               if kind == "FUNC" and name in defined}
     padded = sum(-(-size // 4) * 4 for size in linked.values())
-    sizes = sim.section_sizes(elf)
+    sizes = elf_sizes.section_sizes(elf)
     assert sizes["runtime_code"] == padded
     assert 0 < sizes["runtime_code"] < sizes["text"]

@@ -6,7 +6,7 @@ import pytest
 from renode_on_qemu import renode_on_qemu
 
 ROOT = Path(__file__).resolve().parents[2]
-RESC = "micro/sim/stm32l4.resc"
+RESC = "micro/tpw_micro/sim/stm32l4.resc"
 
 
 @pytest.fixture
@@ -18,9 +18,9 @@ def keywords(monkeypatch):
 
 
 def test_resc_loads_the_elf_given_in_a_variable(keywords):
-    from tpw_export import sim
+    from tpw_micro import firmware
 
-    elf = sim.build_test_harness("calibrate")
+    elf = firmware.build_test_harness("calibrate")
     keywords.execute_command(f"$elf=@{elf}")
     keywords.execute_command(f"include @{RESC}")
     keywords.create_terminal_tester("sysbus.usart1", timeout=60)
@@ -31,9 +31,9 @@ def test_resc_loads_the_elf_given_in_a_variable(keywords):
 
 
 def test_a_line_that_never_comes_fails_when_qemu_exits(keywords):
-    from tpw_export import sim
+    from tpw_micro import firmware
 
-    keywords.execute_command(f"$elf=@{sim.build_test_harness('calibrate')}")
+    keywords.execute_command(f"$elf=@{firmware.build_test_harness('calibrate')}")
     keywords.execute_command(f"include @{RESC}")
     keywords.create_terminal_tester("sysbus.usart1", timeout=60)
     keywords.start_emulation()

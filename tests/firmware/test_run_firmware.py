@@ -5,14 +5,16 @@ import re
 import numpy as np
 import pytest
 
-from tpw_export import sim
-from tpw_export.errors import ExportError
+from tpw_export.firmware_report import firmware_report
+from tpw_micro import firmware, qemu
+from tpw_micro.cli import sim_main
+from tpw_micro.errors import MicroError
 
 
 @pytest.mark.parametrize("name", ["separable", "hypertinypw"])
 def test_outputs_equal_tflm(cases, name):
     case = cases.case(name)
-    result = sim.run_firmware(case.model_bytes, case.inputs)
+    result = firmware.run_firmware(case.model_bytes, case.inputs)
     expected = case.expected.reshape(len(case.inputs), -1)
     assert np.array_equal(np.array(result["outputs"], np.int8), expected)
     counts = result["instructions_per_inference"]
@@ -32,27 +34,27 @@ SEPARABLE_INSTRUCTIONS_BUDGET = 140_061
 
 def test_separable_case_stays_within_its_instruction_budget(cases):
     case = cases.case("separable")
-    counts = sim.run_firmware(case.model_bytes, case.inputs)["instructions_per_inference"]
+    counts = firmware.run_firmware(case.model_bytes, case.inputs)["instructions_per_inference"]
     assert max(counts) <= SEPARABLE_INSTRUCTIONS_BUDGET, (
         f"inference costs {max(counts):,} instructions, budget {SEPARABLE_INSTRUCTIONS_BUDGET:,}")
 
 
 def test_unsupported_op_is_an_error_naming_it(cases):
     case = cases.case("unsupported_tanh")
-    run = sim.run_elf(case.elf)
-    status = sim.parse_lines(run.lines)["status"]
+    run = qemu.run_elf(case.elf, firmware.build_plugin())
+    status = qemu.parse_lines(run.lines)["status"]
     assert status[0] == 1 and re.search(r"TANH|operator 28 ", status[1])
     assert run.exit_code == 1
-    with pytest.raises(ExportError, match=r"firmware status 1: .*(TANH|operator 28 )"):
-        sim.run_firmware(case.model_bytes, case.inputs)
+    with pytest.raises(MicroError, match=r"firmware status 1: .*(TANH|operator 28 )"):
+        firmware.run_firmware(case.model_bytes, case.inputs)
 
 
 def test_inputs_of_the_wrong_size_are_status_2(cases):
     case = cases.case("separable")
     short = case.inputs.reshape(len(case.inputs), -1)[:, :-1]
-    with pytest.raises(ExportError, match=r"firmware status 2: inputs: \d+ bytes is not a whole "
+    with pytest.raises(MicroError, match=r"firmware status 2: inputs: \d+ bytes is not a whole "
                                           r"number of 256-byte input tensors"):
-        sim.run_firmware(case.model_bytes, short)
+        firmware.run_firmware(case.model_bytes, short)
 
 
 def _cli_args(case, inputs, folder):
@@ -66,7 +68,7 @@ def _cli_args(case, inputs, folder):
 def test_cli_writes_json(cases, tmp_path):
     case = cases.case("separable")
     argv, out = _cli_args(case, case.inputs, tmp_path)
-    assert sim.main(argv) == 0
+    assert sim_main(argv) == 0
     result = json.loads(out.read_text())
     assert set(result) >= {"outputs", "instructions_per_inference", "boot_instructions", "firmware"}
     assert result["outputs"] == case.expected.reshape(len(case.inputs), -1).tolist()
@@ -76,15 +78,18 @@ def test_cli_writes_json(cases, tmp_path):
 def test_cli_rejects_float_inputs_without_writing(cases, tmp_path, capsys):
     case = cases.case("separable")
     argv, out = _cli_args(case, case.inputs.astype(np.float32), tmp_path)
-    assert sim.main(argv) == 1
-    assert capsys.readouterr().err.strip() == "error: inputs: expected int8 values, got dtype float32"
+    assert sim_main(argv) == 1
+    window = ", ".join(map(str, case.inputs.shape[1:]))
+    assert capsys.readouterr().err.strip() == (
+        f"error: {argv[2]}: expected int8 windows of shape (N, {window}) with N >= 1, "
+        f"got float32 of shape {case.inputs.shape}")
     assert not out.exists()
 
 
 def test_model_larger_than_flash_is_a_link_error_naming_the_overflow():
     too_big = bytes(1024 * 1024 + 1)  # the model array alone exceeds the 1 MiB flash
-    with pytest.raises(ExportError, match=r"make firmware failed .*region `FLASH' overflowed by \d+ bytes"):
-        sim.build_firmware(too_big, np.zeros((1, 4), np.int8))
+    with pytest.raises(MicroError, match=r"make firmware failed .*region `FLASH' overflowed by \d+ bytes"):
+        firmware.build_firmware(too_big, np.zeros((1, 4), np.int8))
 
 
 def test_firmware_report_for_the_ledger(cases):
@@ -96,7 +101,7 @@ def test_firmware_report_for_the_ledger(cases):
                  np.array(["a", "b"]))
     dataset = Dataset("unit", {"train": test, "val": Split.empty(128, 2), "test": test}, 1.0,
                       ("x", "y", "z"))
-    report = sim.firmware_report(case.model_bytes, dataset, windows=2)
+    report = firmware_report(case.model_bytes, dataset, windows=2)
     assert report["windows"] == 2 and len(report["instructions_per_inference"]) == 2
     assert report["model_array"] == len(case.model_bytes)
     assert report["flash"] == report["text"] + report["rodata"] + report["data"]

@@ -18,7 +18,8 @@ import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
-from tpw_export import micro_runtime
+from tpw_micro import host_runtime
+from tpw_micro.build import build_dir
 from tpw_export.native_io import captured_fd
 
 TFLM_ARENA_BYTES = 8 << 20
@@ -48,7 +49,7 @@ def convert_cases(cases, seed: int, *, float_io: bool = False, dynamic_batch: bo
         [Path(__file__).read_text(), (Path(__file__).parent / "micro_op_cases.py").read_text()],
         [(c.name, c.input_shapes, c.amplitudes, c.offsets) for c in cases],
         seed, float_io, dynamic_batch, samples, tf.__version__)).encode()).hexdigest()[:24]
-    cached = micro_runtime.build_dir() / "parity_models" / f"{key}.tflite"
+    cached = build_dir() / "parity_models" / f"{key}.tflite"
     if cached.is_file():
         return cached.read_bytes()
     flatbuffer = _convert(cases, seed, float_io=float_io, dynamic_batch=dynamic_batch, samples=samples)
@@ -137,7 +138,7 @@ def random_inputs(flatbuffer: bytes, count: int, seed: int) -> list[np.ndarray]:
     """Full-range random samples for every model input (int8) or N(0, 2) floats."""
     rng = np.random.default_rng(seed)
     inputs = []
-    for tensor in micro_runtime.describe(flatbuffer).inputs:
+    for tensor in host_runtime.describe(flatbuffer).inputs:
         shape = (count, *tensor.shape[1:])
         if tensor.dtype == np.int8:
             inputs.append(rng.integers(-128, 128, shape, dtype=np.int8))
@@ -151,7 +152,7 @@ def compare(flatbuffer: bytes, inputs: list[np.ndarray], names: list[str | None]
 
     Outputs whose name is None are not compared.
     """
-    ours = micro_runtime.run(flatbuffer, inputs)
+    ours = host_runtime.run(flatbuffer, inputs)
     theirs = oracle(flatbuffer, inputs)
     label = "TFLM" if oracle is run_tflm else oracle.__name__
     failures = []

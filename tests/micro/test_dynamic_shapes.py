@@ -11,7 +11,6 @@
   accepts both; the runtime gives its result.
 - What the runtime refuses, it names with what it expected.
 """
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,16 +18,13 @@ from tflite_micro.python.tflite_micro import runtime
 from tflite_micro.tensorflow.lite.micro.compression import model_editor
 
 import micro_parity as parity
-from tpw_export import micro_runtime
-from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
+from tpw_micro import host_runtime
+from tpw_tf.errors import TpwError  # the host runtime raises MicroError, a TpwError
 
-SHARED_CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
-
-
-def shared_case(name: str) -> tuple[bytes, np.ndarray]:
-    folder = SHARED_CASES / name
-    if not folder.is_dir():
-        pytest.skip(f"shared case {folder} not found (../shared/cases beside the repository)")
+@pytest.fixture
+def dynamic_case(case) -> tuple[bytes, np.ndarray]:
+    """The shared dynamic-batch SPACE_TO_BATCH_ND model and its inputs."""
+    folder = case("tflite-dynamic-batch-space-to-batch")
     return (folder / "model.tflite").read_bytes(), np.load(folder / "in.npy")
 
 
@@ -49,21 +45,21 @@ def per_channel_weights(tensor) -> bool:
 
 def refusal(model: bytes) -> str:
     with pytest.raises(TpwError) as error:
-        micro_runtime.describe(model)
+        host_runtime.describe(model)
     assert "(exit" not in str(error.value), str(error.value)
     return str(error.value)
 
 
-def test_shared_dynamic_batch_space_to_batch_matches_reference_kernels():
-    model, x = shared_case("tflite-dynamic-batch-space-to-batch")
-    (ours,) = micro_runtime.run(model, [x])
+def test_shared_dynamic_batch_space_to_batch_matches_reference_kernels(dynamic_case):
+    model, x = dynamic_case
+    (ours,) = host_runtime.run(model, [x])
     (reference,) = parity.run_reference(model, [x])
     assert np.array_equal(ours, reference), f"ours\n{ours}\nreference\n{reference}"
 
 
-def test_tflm_answer_on_the_shared_case_depends_on_the_previous_input():
+def test_tflm_answer_on_the_shared_case_depends_on_the_previous_input(dynamic_case):
     """Why the oracle above is not TFLM. If this fails, TFLM computes the shape: compare with TFLM."""
-    model, x = shared_case("tflite-dynamic-batch-space-to-batch")
+    model, x = dynamic_case
     interpreter = runtime.Interpreter.from_bytes(model, arena_size=parity.TFLM_ARENA_BYTES)
     answers = []
     for sample in (x[0], x[1], x[0]):
@@ -86,7 +82,7 @@ def test_one_zero_point_for_per_channel_scales_matches_tflm(small_model):
     names = [f"{name} (zero points of {', '.join(changed)} shared)" for name in parity.output_case_names(small_model)]
     inputs = parity.random_inputs(small_model, 4, 0)
     assert not parity.compare(model, inputs, names)
-    for ours, original in zip(micro_runtime.run(model, inputs), micro_runtime.run(small_model, inputs)):
+    for ours, original in zip(host_runtime.run(model, inputs), host_runtime.run(small_model, inputs)):
         assert np.array_equal(ours, original)
 
 
@@ -115,9 +111,9 @@ def test_zero_point_count_refusal_says_what_was_expected(small_model):
     assert "2 zero points for" in message and "expected 0, 1 or as many" in message, message
 
 
-def test_zero_output_scale_refusal_says_what_was_expected():
+def test_zero_output_scale_refusal_says_what_was_expected(dynamic_case):
     """TFLM divides by the output scale (an undefined conversion of inf), so the runtime refuses it."""
-    model, _ = shared_case("tflite-dynamic-batch-space-to-batch")
+    model, _ = dynamic_case
 
     def zero_output_scale(tensor):
         if tensor.name == "StatefulPartitionedCall:0":
@@ -127,9 +123,9 @@ def test_zero_output_scale_refusal_says_what_was_expected():
     assert "output scale is zero, expected finite and > 0" in message, message
 
 
-def test_stored_shape_that_is_not_dynamic_is_refused_with_both_values():
+def test_stored_shape_that_is_not_dynamic_is_refused_with_both_values(dynamic_case):
     """Without -1 in shape_signature the stored shape is the model's word: a disagreement is an error."""
-    model, _ = shared_case("tflite-dynamic-batch-space-to-batch")
+    model, _ = dynamic_case
 
     def fixed_signature(tensor):
         tensor._fb.shapeSignature = None  # the editor has no public field for it

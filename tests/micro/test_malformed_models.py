@@ -2,7 +2,7 @@
 
 Every run goes through the host driver, which exits 1 with the runtime's
 message on an error status; any other exit (signal, sanitizer report) makes
-micro_runtime raise with "(exit N)" and fails these tests.
+host_runtime raise with "(exit N)" and fails these tests.
 """
 import struct
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import micro_flatbuffer_walk as walk
-from tpw_export import micro_runtime
-from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
+from tpw_micro import host_runtime
+from tpw_tf.errors import TpwError  # the host runtime raises MicroError, a TpwError
 
 FLIPS = 400
 
@@ -19,7 +19,7 @@ FLIPS = 400
 def outcome(model: bytes) -> str:
     """"ok" or the runtime's error message; a crash fails the test."""
     try:
-        micro_runtime.describe(model)
+        host_runtime.describe(model)
     except TpwError as error:
         assert "(exit" not in str(error), str(error)
         return str(error)
@@ -72,9 +72,9 @@ def test_oversized_tensor_shape_is_an_error(small_model):
 
 
 def test_arena_smaller_than_needed_is_an_error(small_model):
-    used = micro_runtime.describe(small_model).arena_used_bytes
+    used = host_runtime.describe(small_model).arena_used_bytes
     with pytest.raises(TpwError, match="arena too small"):
-        micro_runtime.describe(small_model, arena_bytes=used // 2)
+        host_runtime.describe(small_model, arena_bytes=used // 2)
 
 
 def test_unsupported_operator_is_named(small_model):

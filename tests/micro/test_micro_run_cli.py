@@ -6,7 +6,8 @@ import pytest
 
 import micro_op_cases
 import micro_parity
-from tpw_export import micro_runtime
+from tpw_micro import build, host_runtime
+from tpw_micro.cli import micro_run_main
 
 
 @functools.cache
@@ -20,7 +21,7 @@ def test_cli_writes_outputs_equal_to_tflm(tmp_path, capsys):
     (tmp_path / "model.tflite").write_bytes(flatbuffer)
     (x,) = micro_parity.random_inputs(flatbuffer, 5, 11)
     np.save(tmp_path / "in.npy", x)
-    code = micro_runtime.main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
+    code = micro_run_main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
     assert code == 0
     assert "5 windows" in capsys.readouterr().out
     (expected,) = micro_parity.run_tflm(flatbuffer, [x])
@@ -30,7 +31,7 @@ def test_cli_writes_outputs_equal_to_tflm(tmp_path, capsys):
 def test_cli_reports_a_bad_model_on_stderr(tmp_path, capsys):
     (tmp_path / "model.tflite").write_bytes(b"not a model")
     np.save(tmp_path / "in.npy", np.zeros((1, 4), np.int8))
-    code = micro_runtime.main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
+    code = micro_run_main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert "TFL3" in err or "malformed" in err
@@ -41,14 +42,14 @@ def test_cli_rejects_inputs_of_the_wrong_shape(tmp_path, capsys):
     flatbuffer = one_op_model()
     (tmp_path / "model.tflite").write_bytes(flatbuffer)
     np.save(tmp_path / "in.npy", np.zeros((2, 999), np.int8))
-    code = micro_runtime.main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
+    code = micro_run_main([str(tmp_path / "model.tflite"), str(tmp_path / "in.npy"), str(tmp_path / "out.npy")])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith(f"error: {tmp_path / 'in.npy'}: expected int8 windows of shape (N, ")
     assert err.endswith(", got int8 of shape (2, 999)\n") and err.count("\n") == 1
 
 
 def _main(folder, inputs="in.npy", outputs="out.npy", *extra):
-    return micro_runtime.main([str(folder / "model.tflite"), str(folder / inputs), str(folder / outputs), *extra])
+    return micro_run_main([str(folder / "model.tflite"), str(folder / inputs), str(folder / outputs), *extra])
 
 
 @pytest.fixture
@@ -92,14 +93,14 @@ def test_a_non_positive_arena_is_refused(case, capsys):
 
 def test_a_relative_build_dir_is_made_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TPW_MICRO_BUILD_DIR", "relative/build")
-    assert micro_runtime.build_dir() == tmp_path / "relative" / "build"
+    monkeypatch.setenv("TPW_MICRO_BUILD", "relative/build")
+    assert build.build_dir() == tmp_path / "relative" / "build"
 
 
 def test_the_cli_describes_the_model_once(case, monkeypatch, capsys):
     calls = []
-    real_describe = micro_runtime.describe
-    monkeypatch.setattr(micro_runtime, "describe", lambda *a, **k: calls.append(a) or real_describe(*a, **k))
+    real_describe = host_runtime.describe
+    monkeypatch.setattr(host_runtime, "describe", lambda *a, **k: calls.append(a) or real_describe(*a, **k))
     assert _main(case) == 0
     assert len(calls) == 1
     assert "3 windows" in capsys.readouterr().out

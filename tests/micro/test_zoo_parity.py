@@ -13,11 +13,11 @@ import pytest
 
 import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras as keras
-from tpw_export import micro_runtime, tflm
-from tpw_export.bake import bake
-from tpw_export.convert import convert
+from tpw_export import tflm
+from tpw_export.pipeline import export_model
+from tpw_micro import host_runtime
 from tpw_tf import data
-from tpw_tf.errors import TpwError  # micro_runtime raises ExportError, a TpwError
+from tpw_tf.errors import TpwError  # the host runtime raises MicroError, a TpwError
 from tpw_tf.models import build_model, names
 
 NUM_CLASSES = 5
@@ -43,25 +43,24 @@ def exported(name: str) -> tuple[bytes, np.ndarray]:
     """``(flatbuffer, int8 test windows)`` for zoo model ``name``, converted once per session."""
     keras.utils.set_random_seed(0)
     x = windows(name)
-    model = bake(build_model(name, x.shape[1:], NUM_CLASSES))
-    flatbuffer = convert(model, x, calibration_windows=8)
+    flatbuffer = export_model(build_model(name, x.shape[1:], NUM_CLASSES), x, calibration_windows=8).flatbuffer
     return flatbuffer, tflm.quantize_inputs(flatbuffer, x[-WINDOWS:])
 
 
 @pytest.mark.parametrize("name", names())
 def test_zoo_model_matches_tflm_bit_for_bit(name):
     flatbuffer, x_int8 = exported(name)
-    (ours,) = micro_runtime.run(flatbuffer, [x_int8])
+    (ours,) = host_runtime.run(flatbuffer, [x_int8])
     np.testing.assert_array_equal(ours, tflm.run_tflm(flatbuffer, x_int8))
 
 
 @pytest.mark.parametrize("name", names())
 def test_zoo_model_arena_no_larger_than_tflm(name):
     flatbuffer, x_int8 = exported(name)
-    used = micro_runtime.describe(flatbuffer).arena_used_bytes
+    used = host_runtime.describe(flatbuffer).arena_used_bytes
     assert 0 < used <= tflm.tflm_arena_bytes(flatbuffer)
     # The reported figure is the real minimum: the model runs in exactly that arena, not in less.
     expected = tflm.run_tflm(flatbuffer, x_int8[:2])
-    np.testing.assert_array_equal(micro_runtime.run(flatbuffer, [x_int8[:2]], arena_bytes=used)[0], expected)
+    np.testing.assert_array_equal(host_runtime.run(flatbuffer, [x_int8[:2]], arena_bytes=used)[0], expected)
     with pytest.raises(TpwError, match="arena too small"):
-        micro_runtime.describe(flatbuffer, arena_bytes=used - 8)
+        host_runtime.describe(flatbuffer, arena_bytes=used - 8)

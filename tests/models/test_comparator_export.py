@@ -105,7 +105,7 @@ def test_hrv_featnet_exports_from_a_dataset_of_samples():
     """``tpw-export --model hrv_featnet`` on windows of samples feeds it their HRV features."""
     from tpw_export.pipeline import run
 
-    result = run(dataset="synthetic", model_name="hrv_featnet", epochs=1, progress=False)
-    assert result.dataset.input_shape == (1, 16, 1)
-    assert result.dataset.info["features"] == "hrv"
-    assert result.parity["mismatched_windows"] == 0
+    result, dataset = run(dataset="synthetic", model_name="hrv_featnet", epochs=1, progress=False)
+    assert dataset.input_shape == (1, 16, 1)
+    assert dataset.info["features"] == "hrv"
+    assert result.ledger["parity"]["mismatched_windows"] == 0

@@ -16,7 +16,7 @@ from tensorflow.python.util import _pywrap_util_port
 
 from tpw_tf.train import Recipe, TrainStep
 from tpw_tf.models import build_model
-from tpw_export.sweep import PRESETS
+from tpw_eval.sweep.spec import PRESETS
 from zoo_cases import NUM_CLASSES, TINY_CONFIGS, seed, windows
 
 HEADS = ("full", "factorized", "shared_basis")

@@ -2,7 +2,7 @@
 import csv
 import json
 
-from tpw_export import sweep
+from tpw_eval.sweep import report
 
 
 def result(key, model, f1, baked, boot, ci=0.05, dataset="ptbxl"):
@@ -25,21 +25,21 @@ RESULTS = [result("a", "tiny_separable_cnn", 0.80, 20_000, 20_000),
 
 def test_pareto_front_keeps_only_undominated_points():
     points = [(10, 0.5), (20, 0.4), (20, 0.7), (30, 0.6), (40, 0.9), (5, 0.1)]
-    assert sweep.pareto_front(points) == [(5, 0.1), (10, 0.5), (20, 0.7), (40, 0.9)]
-    assert sweep.pareto_front([]) == []
+    assert report.pareto_front(points) == [(5, 0.1), (10, 0.5), (20, 0.7), (40, 0.9)]
+    assert report.pareto_front([]) == []
 
 
 def test_smallest_generated_model_reaching_the_best_comparator():
-    summary = sweep.smallest_matching(RESULTS)["ptbxl"]
+    summary = report.smallest_matching(RESULTS)["ptbxl"]
     assert summary["best_comparator"]["key"] == "a"
     # c (0.81, cheapest schedule 14 kB) beats e (0.90, 25 kB); d (0.78) is only within the CI (>= 0.75).
     assert summary["match"]["key"] == "c"
     assert summary["within_ci"]["key"] == "d"
-    assert sweep.smallest_matching([r for r in RESULTS if r["key"] in "abd"])["ptbxl"]["match"] is None
+    assert report.smallest_matching([r for r in RESULTS if r["key"] in "abd"])["ptbxl"]["match"] is None
 
 
 def test_reports_hold_every_result(tmp_path):
-    sweep.write_reports(RESULTS, tmp_path, "--preset smoke")
+    report.write_reports(RESULTS, tmp_path, "--preset smoke")
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert [r["key"] for r in rows] == list("abcde")
     assert [int(r["boot_flash_bytes"]) for r in rows] == [20_000, 9_000, 14_000, 11_000, 25_000]

@@ -13,15 +13,15 @@ import time
 
 import pytest
 
-from tpw_export import sweep
+from tpw_eval.sweep import spec
 
-SMOKE = sweep.expand(sweep.PRESETS["smoke"])
+SMOKE = spec.expand(spec.PRESETS["smoke"])
 # What legitimately differs between two identical runs.
 _TIMING = ("seconds",)
 
 
 def tpw_sweep(out, **popen):
-    return subprocess.Popen([sys.executable, "-m", "tpw_export.sweep", "--preset", "smoke", "--out", str(out)],
+    return subprocess.Popen([sys.executable, "-m", "tpw_eval.sweep.cli", "--preset", "smoke", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tpw_export import sweep
+from tpw_eval.sweep import cli, spec as sweep_spec
 from tpw_tf.errors import TpwError
 
 
@@ -17,7 +17,7 @@ def spec(**changes):
 
 
 def test_grid_is_a_cartesian_product_with_bits_taken_out_of_the_config():
-    runs = sweep.expand(spec())
+    runs = sweep_spec.expand(spec())
     hyper = [r for r in runs if r["model"] == "hypertinypw"]
     assert len(hyper) == 2 * 2 * 3  # datasets x d_z x bits
     assert {(r["config"]["d_z"], r["bits"]) for r in hyper if r["dataset"] == "ptbxl"} == \
@@ -30,17 +30,17 @@ def test_grid_is_a_cartesian_product_with_bits_taken_out_of_the_config():
 
 
 def test_key_depends_on_what_decides_the_result_not_on_where_data_lives():
-    run = sweep.expand(spec())[0]
-    assert sweep.run_key({**run, "folder": "elsewhere"}) == run["key"]
+    run = sweep_spec.expand(spec())[0]
+    assert sweep_spec.run_key({**run, "folder": "elsewhere"}) == run["key"]
     for change in ({"epochs": 3}, {"seed": 1}, {"bits": 6}, {"options": {"folds": "1-8/9/10"}},
                    {"config": {**run["config"], "d_z": 3}}, {"resamples": 11}):
-        assert sweep.run_key({**run, **change}) != run["key"], change
+        assert sweep_spec.run_key({**run, **change}) != run["key"], change
 
 
 def test_presets_expand():
-    smoke = sweep.expand(sweep.PRESETS["smoke"])
+    smoke = sweep_spec.expand(sweep_spec.PRESETS["smoke"])
     assert [(r["dataset"], r["epochs"]) for r in smoke] == [("synthetic", 1)] * 2
-    paper = sweep.expand(sweep.PRESETS["paper"])
+    paper = sweep_spec.expand(sweep_spec.PRESETS["paper"])
     assert {r["dataset"] for r in paper} == {"mitdb", "ptbxl", "speech"}
     assert {r["bits"] for r in paper if r["model"] == "hypertinypw"} == {4, 6, 8}
 
@@ -57,27 +57,27 @@ def test_presets_expand():
 ])
 def test_bad_spec_is_named(changes, message):
     with pytest.raises(TpwError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
-        sweep.expand(spec(**changes))
+        sweep_spec.expand(spec(**changes))
 
 
 def test_spec_file(tmp_path):
     path = tmp_path / "mine.json"
     path.write_text(json.dumps(spec()))
-    name, loaded = sweep.load_spec(str(path))
+    name, loaded = sweep_spec.load_spec(str(path))
     assert (name, loaded) == ("mine", spec())
     path.write_text("{\n  nope")
     with pytest.raises(TpwError, match=f"spec {path}: invalid JSON at line 2"):
-        sweep.load_spec(str(path))
+        sweep_spec.load_spec(str(path))
     with pytest.raises(TpwError, match="not a preset"):
-        sweep.load_spec(str(tmp_path / "mine.yaml"))
+        sweep_spec.load_spec(str(tmp_path / "mine.yaml"))
 
 
 def test_cli_lists_runs_and_names_errors(tmp_path, capsys):
-    assert sweep.main(["--preset", "smoke", "--list", "--out", str(tmp_path)]) == 0
+    assert cli.main(["--preset", "smoke", "--list", "--out", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    keys = [r["key"] for r in sweep.expand(sweep.PRESETS["smoke"])]
+    keys = [r["key"] for r in sweep_spec.expand(sweep_spec.PRESETS["smoke"])]
     assert [line.split()[:2] for line in lines] == [[k, "todo"] for k in keys]
-    assert sweep.main(["--preset", "smoke", "--only", "zz", "--out", str(tmp_path)]) == 1
+    assert cli.main(["--preset", "smoke", "--only", "zz", "--out", str(tmp_path)]) == 1
     assert capsys.readouterr().err == "error: --only zz: no run of spec 'smoke' has such a key\n"
-    assert sweep.main(["--preset", "smoke", str(tmp_path / "x.json")]) == 1
+    assert cli.main(["--preset", "smoke", str(tmp_path / "x.json")]) == 1
     assert capsys.readouterr().err == "error: give either a spec .json file or --preset NAME\n"

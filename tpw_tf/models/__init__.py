@@ -30,15 +30,38 @@ def input_features(name: str) -> str:
     return _INPUT_FEATURES.get(name, "raw")
 
 
+def input_shape(name: str, samples: int, channels: int = 1) -> tuple[int, int, int]:
+    """The ``(1, T, C)`` input of model ``name`` for windows of ``samples`` samples and
+    ``channels`` channels: ``(1, 16, 1)`` for a model that reads HRV features."""
+    if input_features(name) == "hrv":
+        from tpw_tf.data.hrv import N_FEATURES
+
+        return (1, N_FEATURES, 1)
+    return (1, samples, channels)
+
+
 def names() -> list[str]:
     return sorted(_BUILDERS)
 
 
-def build_model(name: str, input_shape, num_classes: int, **config):
-    """Build zoo model ``name`` (a ``tf_keras.Model``) for ``input_shape`` = (1, T, C)."""
+def check_config_keys(name: str, config: dict) -> None:
+    """Refuse (one-line TpwError) an unknown model or config key before any data loads;
+    the builder checks each value's type and range (:func:`tpw_tf.models.config.resolve`)."""
+    module = _module(name)
+    unknown = sorted(set(config) - set(module.DEFAULTS))
+    if unknown:
+        raise TpwError(f"model '{name}': unknown config keys {unknown}; known: {sorted(module.DEFAULTS)}")
+
+
+def _module(name: str):
     if name not in _BUILDERS:
         raise TpwError(f"unknown model '{name}': choose one of {', '.join(names())}")
+    return importlib.import_module(f"tpw_tf.models.{_BUILDERS[name]}")
+
+
+def build_model(name: str, input_shape, num_classes: int, **config):
+    """Build zoo model ``name`` (a ``tf_keras.Model``) for ``input_shape`` = (1, T, C)."""
+    module = _module(name)
     if num_classes < 2:
         raise TpwError(f"model '{name}': num_classes must be >= 2, got {num_classes}")
-    module = importlib.import_module(f"tpw_tf.models.{_BUILDERS[name]}")
     return module.build(tuple(input_shape), num_classes, **config)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import tf_keras as keras
 
 from tpw_tf.layers.ternary import TernaryPointwise
+from tpw_tf.models.tiny_separable_cnn import DEFAULTS as SEPARABLE_DEFAULTS
 from tpw_tf.models.tiny_separable_cnn import build_separable
 
+DEFAULTS = dict(SEPARABLE_DEFAULTS, threshold=0.7)
 
-def build(input_shape, num_classes: int, *, threshold: float = 0.7, **config) -> keras.Model:
+
+def build(input_shape, num_classes: int, *, threshold: float = DEFAULTS["threshold"], **config) -> keras.Model:
     """Build the ternary separable CNN.
 
     Args:

@@ -1,0 +1,227 @@
+"""``tpw-eval``: the evaluation protocol, run on the INT8 flatbuffer that ships.
+
+    tpw-eval MODEL.tflite --dataset D [--data-dir DIR] [--split test] [--json REPORT.json]
+             [--median-width W] [--resamples 1000] [--seed 0]
+
+The flatbuffer runs in a child process that imports tflite-runtime and never
+TensorFlow (tflite-runtime 2.14 crashes in a process that has loaded TF 2.21;
+this module imports neither, so the child can import it). Before that, tpw's
+micro runtime, whose reader bounds-checks every index and buffer, checks the
+file: tflite-runtime and TFLM crash on some malformed files instead of raising,
+and the parent never loads the model into a native interpreter at all. A child
+that still crashes is reported by its signal. The child uses the
+reference kernels, whose outputs equal TFLM's, so the metrics are the device's. Validation and the
+evaluated split go through the same INT8 model; for a binary task the decision
+threshold is tuned on the validation scores only, then applied to the split
+(which therefore cannot be ``val`` itself).
+Optional median filtering runs within each record in time order. Confidence
+intervals come from a bootstrap over groups (records, patients, speakers).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tpw_export.errors import ExportError
+from tpw_micro import host_runtime
+from tpw_micro.errors import UnsupportedModel
+from tpw_tf import atomic, data, metrics
+from tpw_tf.console import crash_reason
+from tpw_tf.data.options import parse_options
+from tpw_tf.errors import TpwError
+
+# The child's program: import this module (numpy only) and run the interpreter.
+_CHILD = "import sys; from tpw_eval.evaluate import interpret_files; interpret_files(*sys.argv[1:])"
+
+
+def _interpreter(model_path: str):
+    """A tflite-runtime interpreter (ai-edge-litert, then tf.lite, where tflite-runtime is absent)."""
+    if "tensorflow" in sys.modules:
+        raise ExportError("the INT8 interpreter must run in a process that has not imported TensorFlow")
+    try:
+        from tflite_runtime import interpreter as lite
+    except ImportError:
+        try:
+            from ai_edge_litert import interpreter as lite
+        except ImportError:
+            from tensorflow.lite.python import interpreter as lite
+    # The reference kernels are the ones TFLM's match bit for bit (tests/eval checks the reference
+    # outputs equal TFLM's); measured once on tflite-runtime 2.14, the optimized ones differed from
+    # TFLM by one LSB on about 1 window in 8.
+    return lite.Interpreter(model_path=model_path,
+                            experimental_op_resolver_type=lite.OpResolverType.BUILTIN_REF)
+
+
+def interpret_files(model_path: str, inputs_path: str, outputs_path: str) -> None:
+    """Child side: run every float window of ``inputs_path`` (.npy) and save int8 outputs and their scale.
+
+    Windows are quantized with the input tensor's own scale and zero point and
+    run one at a time (the batch size a microcontroller uses). Writes an .npz
+    with ``outputs`` int8 ``(N, K)``, ``scale`` and ``zero_point``.
+    """
+    interpreter = _interpreter(model_path)
+    interpreter.allocate_tensors()
+    source, = interpreter.get_input_details()
+    target, = interpreter.get_output_details()
+    x = np.load(inputs_path)
+    if source["dtype"] == np.int8:
+        x = host_runtime.quantize(x, *source["quantization"])
+    x = x.astype(source["dtype"])
+    outputs = np.empty((len(x), target["shape"][-1]), target["dtype"])
+    for i, window in enumerate(x):
+        interpreter.set_tensor(source["index"], window[np.newaxis])
+        interpreter.invoke()
+        outputs[i] = interpreter.get_tensor(target["index"])[0]
+    scale, zero_point = target["quantization"] if target["dtype"] == np.int8 else (1.0, 0)
+    np.savez(outputs_path, outputs=outputs, scale=scale, zero_point=zero_point)
+
+
+def run_int8(model_path: Path, x: np.ndarray, *, classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run float windows ``x`` ``(N, 1, T, C)`` through the flatbuffer in a TF-free child process.
+
+    Returns:
+        The raw outputs ``(N, K)`` (int8 for an INT8 model) and their
+        dequantized float64 values (the INT8 model's class probabilities).
+
+    Raises:
+        ExportError: one line starting with ``model_path``: the file cannot be read or
+            our runtime refuses it (:func:`host_runtime.check_model`), it does not take
+            one input of ``x``'s window shape and give one ``(1, K)`` output (``K == classes``
+            when given), or the child fails or crashes (naming the signal).
+    """
+    try:
+        source, target = host_runtime.only_tensors(model_path, host_runtime.check_model(model_path)[1])
+    except UnsupportedModel:
+        # Well formed (our reader went through it all), but only the child's interpreter runs
+        # its ops: the child then refuses windows or outputs of the wrong shape itself.
+        source = target = None
+    if source is not None and (source.shape[1:] != x.shape[1:] or len(target.shape) != 2):
+        raise ExportError(f"{model_path}: the model maps {source.shape} to {target.shape}, expected "
+                          f"(1, {', '.join(map(str, x.shape[1:]))}) windows to (1, classes) scores")
+    if source is not None and classes is not None and target.shape[1] != classes:
+        raise ExportError(f"{model_path}: the model has {target.shape[1]} outputs, the data has {classes} classes")
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs, outputs = Path(tmp) / "x.npy", Path(tmp) / "y.npz"
+        np.save(inputs, np.asarray(x, np.float32))
+        child = subprocess.run([sys.executable, "-c", _CHILD, str(model_path), str(inputs), str(outputs)],
+                               capture_output=True, text=True)
+        if child.returncode < 0:
+            raise ExportError(f"{model_path}: the INT8 interpreter crashed ({crash_reason(child.returncode)})")
+        if child.returncode != 0:
+            lines = [line for line in child.stderr.strip().splitlines() if line.strip()]
+            raise ExportError(f"{model_path}: the INT8 interpreter failed: "
+                              f"{lines[-1] if lines else f'exit status {child.returncode}'}")
+        result = np.load(outputs)
+        raw = result["outputs"]
+        return raw, (raw.astype(np.float64) - float(result["zero_point"])) * float(result["scale"])
+
+
+def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", median_width: int = 1,
+             resamples: int = 1000, seed: int = 0) -> dict:
+    """The full protocol on ``dataset``'s ``split``; returns :func:`metrics.scores_report` plus context.
+
+    For two classes the threshold is tuned on the INT8 model's validation
+    scores (after the same median filter), so the evaluated split's labels
+    never reach it; for more classes decisions are argmax and ``threshold`` is None.
+    A binary ``split="val"`` is refused: its threshold would be tuned on the labels it is scored on.
+    """
+    model_path = Path(model_path)
+    binary = dataset.num_classes == 2
+    if binary and split == "val":
+        raise ExportError(f"--split val: dataset '{dataset.name}' has two classes and its decision threshold "
+                          "is tuned on val, so val scores would be optimistic; evaluate test or train")
+    target = dataset.require(split)
+    val = dataset.require("val") if binary else None
+    windows = np.concatenate([val.x, target.x]) if binary else target.x
+    _, probabilities = run_int8(model_path, windows, classes=dataset.num_classes)
+
+    def smooth(scores, groups):
+        return metrics.median_filter(scores, groups, median_width) if median_width > 1 else scores
+
+    threshold = None
+    if binary:
+        val_scores = smooth(probabilities[:len(val)], val.groups)
+        threshold = metrics.tune_threshold(val.y, val_scores)
+        probabilities = probabilities[len(val):]
+    report = metrics.scores_report(target.y, smooth(probabilities, target.groups), target.groups,
+                                   threshold=threshold, resamples=resamples, seed=seed)
+    report.update(model=str(model_path), dataset=dataset.name, split=split, windows=int(len(target)),
+                  groups=int(len(np.unique(target.groups))), median_width=median_width,
+                  resamples=resamples, threshold_tuned_on="val" if binary else None)
+    return report
+
+
+def format_table(report: dict) -> str:
+    """The report as a Markdown table: metric, value, 95% CI."""
+    rows = ["| metric | value | 95% CI |", "|---|---:|---|"]
+    for name in metrics.METRICS:
+        m = report[name]
+        rows.append(f"| {name} | {m['value']:.4f} | [{m['ci_low']:.4f}, {m['ci_high']:.4f}] |")
+    threshold = report["threshold"]
+    rows.append(f"| threshold | {'argmax' if threshold is None else f'{threshold:.4f}'} | |")
+    return "\n".join(rows)
+
+
+def json_safe(value):
+    """NaN (e.g. AUC with one class present) becomes null, in nested dicts too: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def write_json(report: dict, path: Path) -> None:
+    """Write ``report`` to ``path`` completely or not at all."""
+    atomic.write(Path(path), json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="tpw-eval", description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="the INT8 .tflite to evaluate")
+    parser.add_argument("--dataset", required=True, help=f"one of {', '.join(data.names())}")
+    parser.add_argument("--data-dir", type=Path, default=None, help="an existing copy of the dataset")
+    parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a dataset loader option, e.g. -o split=ds1-patients (repeatable)")
+    parser.add_argument("--split", default="test", choices=data.SPLITS)
+    parser.add_argument("--json", type=Path, default=None, help="write the report here")
+    parser.add_argument("--median-width", type=int, default=1,
+                        help="odd window count of the within-record median filter (1 = off)")
+    parser.add_argument("--resamples", type=int, default=1000, help="group bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.median_width < 1 or args.median_width % 2 == 0:
+            raise TpwError(f"--median-width must be an odd positive int, got {args.median_width}")
+        if args.resamples < 1:
+            raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
+        if args.seed < 0:
+            raise TpwError(f"--seed must be >= 0, got {args.seed}")
+        if args.json is not None:
+            atomic.check_writable(args.json, "--json: ")
+        host_runtime.check_model(args.model)  # a bad file is refused before any data loads
+        dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
+        report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
+                          resamples=args.resamples, seed=args.seed)
+        if args.json is not None:
+            write_json(report, args.json)
+    except TpwError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{report['model']} on {report['dataset']}/{report['split']}: {report['windows']} windows, "
+          f"{report['groups']} groups, INT8")
+    print(format_table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

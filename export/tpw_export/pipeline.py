@@ -1,0 +1,160 @@
+"""The export chain, once: :func:`export_model` (bake, optional compression and QAT,
+convert, ledger) for a model in hand, and :func:`run` (data, training, export_model,
+parity) for ``tpw-export``, which wraps it with argument parsing and file output."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tf_keras as keras
+
+import tpw_tf.layers  # noqa: F401  (registers the custom layers for checkpoint loading)
+from tpw_export.bake import bake
+from tpw_export.convert import convert
+from tpw_export.errors import ExportError
+from tpw_export.ledger import build_ledger
+from tpw_export.parity import check_parity
+from tpw_export.tflm import tflm_arena_bytes
+from tpw_tf import data, train
+from tpw_tf.data import hrv
+from tpw_tf.errors import TpwError, first_line
+from tpw_tf.models import build_model, input_features
+
+CALIBRATION_WINDOWS = 256
+# --compress choice -> what QAT preserves of it
+COMPRESSORS = {None: None, "prune": "sparsity", "cluster": "clusters"}
+
+
+@dataclass
+class Exported:
+    """A model through the export chain.
+
+    ``model`` is what the ledger counts (the trained model, or the compressed one: its
+    kernels are then stored, not generated), ``baked`` its plain Keras form, ``flatbuffer``
+    the INT8 file TFLM runs. The ledger is built on first use: it asks TFLM for its arena.
+    """
+    model: keras.Model
+    baked: keras.Model
+    flatbuffer: bytes
+    bits: int
+    compressed: object = None  # tpw_export.compress.Compressed
+    qat: bool = False
+    extra: dict = field(default_factory=dict)  # what the caller adds to the ledger
+
+    @functools.cached_property
+    def ledger(self) -> dict:
+        ledger = build_ledger(self.model, self.baked, self.flatbuffer, bits=self.bits,
+                              arena_bytes=tflm_arena_bytes(self.flatbuffer), compressed=self.compressed)
+        return {**ledger, "qat": self.qat, **self.extra}
+
+
+def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
+                 compress: str | None = None, qat: bool = False, fine_tune=None,
+                 calibration_windows: int = CALIBRATION_WINDOWS) -> Exported:
+    """Bake ``model``, optionally compress and QAT fine-tune it, and convert it to INT8.
+
+    Args:
+        model: a trained ``tf_keras`` model of the zoo (generated layers or not).
+        calibration: float32 ``(N, *input_shape[1:])`` windows calibrating the activations.
+        bits: packing precision of the generator side (4, 6 or 8).
+        compress: ``prune`` or ``cluster`` (tensorflow-model-optimization fine-tuning of the
+            baked model); the ledger then counts its packed kernels for boot and lazy.
+        qat: quantization-aware fine-tuning before conversion (preserving the pruned zeros
+            or the clusters when compressing).
+        fine_tune: ``(x, y)`` training windows and labels, required by ``compress`` and ``qat``.
+        calibration_windows: how many of ``calibration`` the converter uses.
+
+    Raises:
+        TpwError: an unknown ``compress``, or ``fine_tune`` missing where it is needed;
+            ExportError from bake, compression or conversion.
+    """
+    if compress not in COMPRESSORS:
+        raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
+    if (compress or qat) and fine_tune is None:
+        raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
+    baked = bake(model, bits=bits)
+    compressed = None
+    if compress is not None:
+        from tpw_export import compress as compression
+
+        compressed = getattr(compression, compress)(baked, *fine_tune)
+        baked = model = compressed.model  # its kernels are no longer generated: count them as stored
+    converted = baked
+    if qat:
+        from tpw_export import compress as compression
+
+        converted = compression.quantize_aware(baked, *fine_tune, preserve=COMPRESSORS[compress])
+    flatbuffer = convert(converted, calibration, calibration_windows=calibration_windows)
+    return Exported(model, baked, flatbuffer, bits, compressed, qat)
+
+
+def load_checkpoint(path: Path) -> keras.Model:
+    """A model saved as ``.keras``; one-line TpwError for a missing or corrupt file."""
+    if not path.is_file():
+        raise TpwError(f"checkpoint {path}: no such file")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises zip, OS, value and type errors for a bad file
+        raise TpwError(f"checkpoint {path}: cannot load it ({type(error).__name__}: "
+                       f"{first_line(error, 'no detail')})") from error
+
+
+def check_checkpoint(model: keras.Model, path: Path, input_shape, num_classes: int) -> None:
+    """One-line TpwError unless the checkpoint's model fits the dataset's windows and classes."""
+    if tuple(model.input_shape[1:]) != tuple(input_shape):
+        raise TpwError(f"checkpoint {path}: takes inputs {tuple(model.input_shape[1:])}, "
+                       f"the dataset has {tuple(input_shape)}")
+    if model.output_shape[-1] != num_classes:
+        raise TpwError(f"checkpoint {path}: predicts {model.output_shape[-1]} classes, "
+                       f"the dataset has {num_classes}")
+
+
+def calibration_subset(split: data.Split, seed: int) -> np.ndarray:
+    """A fixed, shuffled subset of the training windows, so every class calibrates."""
+    order = np.random.default_rng(seed).permutation(len(split))[:CALIBRATION_WINDOWS]
+    return split.x[np.sort(order)]
+
+
+def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
+        data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
+        model_config: dict | None = None, dataset_options: dict | None = None,
+        compress: str | None = None, qat: bool = False) -> tuple[Exported, data.Dataset]:
+    """Load the data, train (or load) a model, :func:`export_model` it and check parity.
+
+    ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``),
+    ``model_config`` to the zoo's builder; both are recorded in the ledger. ``compress``
+    and ``qat`` fine-tune on the training split (see :func:`export_model`).
+
+    Raises:
+        ExportError: TFLM and tf.lite's reference kernels disagree on a test window (named
+            with the first op that diverges); TpwError for bad data, options or checkpoint.
+    """
+    # A bad checkpoint is refused before the dataset loads (which may download it).
+    model = None if checkpoint is None else load_checkpoint(checkpoint)
+    ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
+    if input_features(model_name) == "hrv" and ds.info.get("features") != "hrv":
+        ds = hrv.hrv_features(ds)
+    train_split = ds.require("train")
+    if checkpoint is not None:
+        check_checkpoint(model, checkpoint, ds.input_shape, ds.num_classes)
+    else:
+        train.seed_everything(seed)
+        model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
+        model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
+    exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
+                            qat=qat, fine_tune=(train_split.x, train_split.y))
+    check_name = "test" if len(ds.splits["test"]) else "train"
+    check_split = ds.splits[check_name]
+    parity = {"split": check_name,
+              **check_parity(exported.flatbuffer, exported.baked, check_split.x, check_split.y)}
+    if parity["mismatched_windows"]:
+        where = parity["first_divergence"]
+        raise ExportError(f"parity: TFLM and tf.lite's reference kernels disagree on "
+                          f"{parity['mismatched_windows']} of {parity['windows']} windows"
+                          + (f", first at op {where['op']} {where['name']} (by {where['difference']})"
+                             if where else ""))
+    exported.extra.update(dataset=dataset, dataset_options=dict(dataset_options or {}),
+                          model_config=dict(model_config or {}), parity=parity)
+    return exported, ds

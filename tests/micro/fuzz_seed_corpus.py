@@ -1,0 +1,49 @@
+"""Write a libFuzzer seed corpus: every zoo model, baked and exported with tpw_export.
+
+Usage: python tests/micro/fuzz_seed_corpus.py OUT_DIR [--samples T]
+
+Models use their default configs on a short (1, T, 1) input (HRV-feature
+input (1, 16, 1) for hrv_featnet) so they stay small enough for the fuzzer's
+-max_len; calibration data is seeded noise.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tf_keras as keras
+from tpw_export.pipeline import export_model
+from tpw_tf.errors import TpwError
+from tpw_tf.models import build_model, input_shape, names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--samples", type=int, default=128, help="input length T of the ECG models")
+    args = parser.parse_args(argv)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    for name in names():
+        shape = input_shape(name, args.samples)
+        keras.utils.set_random_seed(0)
+        x = np.random.default_rng(0).normal(size=(8, *shape)).astype(np.float32)
+        try:
+            flatbuffer = export_model(build_model(name, shape, 5), x).flatbuffer
+        except TpwError as error:
+            print(f"error: {name}: {error}", file=sys.stderr)
+            return 1
+        target = args.out_dir / f"{name}.tflite"
+        temporary = target.with_suffix(".tmp")
+        temporary.write_bytes(flatbuffer)
+        os.replace(temporary, target)
+        print(f"{target} {len(flatbuffer)} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
