@@ -27,6 +27,7 @@ AllOpsResolver::AllOpsResolver() {
   AddBuiltin(BuiltinOperator::kSoftmax, Register_SOFTMAX());
   AddBuiltin(BuiltinOperator::kSpaceToBatchNd, Register_SPACE_TO_BATCH_ND());
   AddBuiltin(BuiltinOperator::kSqueeze, Register_RESHAPE());
+  AddCustom("TFLM_DECODE", Register_DECODE());
 }
 
 }  // namespace tpw

@@ -209,7 +209,7 @@ Status ParseOperator(const ModelView& model, const OpResolver& resolver, int32_t
   TPW_RETURN_IF_ERROR(CheckIndices(outputs, num_tensors, false, "operator output"));
   node->inputs = AsIntArray(inputs);
   node->outputs = AsIntArray(outputs);
-  node->registration = resolver.Find(code);
+  TPW_RETURN_IF_ERROR(resolver.Lookup(opcode, code, &node->registration));
   if (node->registration == nullptr) {
     Status status = Status::Error(StatusCode::kUnsupported).Add("node ").Add(index);
     if (code == kCustomOpCode) return status.Add(": custom operators are not supported");

@@ -54,12 +54,21 @@ Status NodeContext::Options(OptionsType type, fb::Table* out) const {
 }
 
 Status NodeContext::InputQuantization(int32_t slot, ChannelQuantization* out) const {
+  return Quantization(node_.inputs, slot, "input ", out);
+}
+
+Status NodeContext::OutputQuantization(int32_t slot, ChannelQuantization* out) const {
+  return Quantization(node_.outputs, slot, "output ", out);
+}
+
+Status NodeContext::Quantization(const IntArray* indices, int32_t slot, const char* what,
+                                 ChannelQuantization* out) const {
   *out = ChannelQuantization{fb::Vector(), fb::Vector(), 0};
-  if (slot < 0 || slot >= node_.inputs->size || node_.inputs->data[slot] < 0) {
-    return Error(StatusCode::kInvalidModel).Add("input ").Add(slot).Add(" missing");
+  if (slot < 0 || slot >= indices->size || indices->data[slot] < 0) {
+    return Error(StatusCode::kInvalidModel).Add(what).Add(slot).Add(" missing");
   }
   fb::Table tensor, quantization;
-  TPW_RETURN_IF_ERROR(tensor_tables_.TableAt(static_cast<uint32_t>(node_.inputs->data[slot]), &tensor));
+  TPW_RETURN_IF_ERROR(tensor_tables_.TableAt(static_cast<uint32_t>(indices->data[slot]), &tensor));
   TPW_RETURN_IF_ERROR(tensor.SubTable(kTensorQuantization, &quantization));
   if (!quantization.valid()) return Status::Ok();
   TPW_RETURN_IF_ERROR(quantization.VectorField(kQuantScale, 4, &out->scales));

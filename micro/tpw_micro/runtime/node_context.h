@@ -63,17 +63,22 @@ class NodeContext {
   // nullptr for a slot out of range or an omitted optional input.
   Tensor* input(int32_t slot) const { return Slot(node_.inputs, slot); }
   Tensor* output(int32_t slot) const { return Slot(node_.outputs, slot); }
+  // Tensor index of output `slot` (callers check the slot), for messages.
+  int32_t output_index(int32_t slot) const { return node_.outputs->data[slot]; }
 
   // Builtin options table; left invalid (all defaults) when absent.
   Status Options(OptionsType type, fb::Table* out) const;
   // Quantization of the tensor in input `slot`, e.g. the per-channel weight scales.
   Status InputQuantization(int32_t slot, ChannelQuantization* out) const;
+  // Quantization of the tensor in output `slot` (DECODE lays out its values by it).
+  Status OutputQuantization(int32_t slot, ChannelQuantization* out) const;
 
-  // Prepare only: zeroed persistent memory for the kernel's op data.
+  // Prepare only: zeroed persistent memory for the kernel's op data (`count`
+  // records, e.g. one per output of DECODE).
   template <typename T>
-  Status AllocateOpData(T** out) {
+  Status AllocateOpData(T** out, size_t count = 1) {
     void* memory = nullptr;
-    TPW_RETURN_IF_ERROR(AllocatePersistent(sizeof(T), &memory));
+    TPW_RETURN_IF_ERROR(AllocatePersistent(sizeof(T) * count, &memory));
     node_.op_data = memory;
     *out = static_cast<T*>(memory);
     return Status::Ok();
@@ -96,6 +101,7 @@ class NodeContext {
   Status ExpectType(const Tensor* tensor, TensorType type, const char* what) const;
 
  private:
+  Status Quantization(const IntArray* indices, int32_t slot, const char* what, ChannelQuantization* out) const;
   Tensor* Slot(const IntArray* indices, int32_t slot) const {
     if (slot < 0 || slot >= indices->size || indices->data[slot] < 0) return nullptr;
     return &tensors_[indices->data[slot]];

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "flatbuffer.h"
 #include "status.h"
 
 namespace tpw {
@@ -39,6 +40,9 @@ enum class BuiltinOperator : int32_t {
   kQuantize = 114,
 };
 
+// The builtin code of every custom operator; its name tells them apart.
+constexpr int32_t kCustomOperatorCode = 32;
+
 class NodeContext;
 
 // One op's kernel: Prepare validates the node and computes everything Eval
@@ -57,14 +61,23 @@ class OpResolver {
 
   // Registers `registration` for `op`; fails when full or already present.
   Status AddBuiltin(BuiltinOperator op, const OpRegistration* registration);
+  // Registers `registration` for the custom operator called `name` (a
+  // string that outlives the resolver, e.g. "TFLM_DECODE").
+  Status AddCustom(const char* name, const OpRegistration* registration);
   // The registration for a builtin code, or nullptr when not registered.
   const OpRegistration* Find(int32_t builtin_code) const;
+  // The registration for an OperatorCode table whose builtin code is `code`:
+  // custom operators are found by their custom_code name. *out is nullptr
+  // when not registered; an error only for a malformed name.
+  Status Lookup(const fb::Table& opcode, int32_t code, const OpRegistration** out) const;
 
  private:
   struct Entry {
     int32_t code;
+    const char* custom_name;  // nullptr for builtins
     const OpRegistration* registration;
   };
+  Status Add(int32_t code, const char* custom_name, const OpRegistration* registration);
   Entry entries_[kCapacity];
   int count_;
 };

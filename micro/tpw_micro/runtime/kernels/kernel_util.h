@@ -90,6 +90,7 @@ const OpRegistration* Register_AVERAGE_POOL_2D();
 const OpRegistration* Register_BATCH_TO_SPACE_ND();
 const OpRegistration* Register_CONCATENATION();
 const OpRegistration* Register_CONV_2D();
+const OpRegistration* Register_DECODE();  // the custom operator "TFLM_DECODE"
 const OpRegistration* Register_DEPTHWISE_CONV_2D();
 const OpRegistration* Register_DEQUANTIZE();
 const OpRegistration* Register_FULLY_CONNECTED();

@@ -1,0 +1,96 @@
+#include "kernels/decode.h"
+
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+namespace {
+
+// DCM decode types (byte 0) TFLM defines; 128-255 are application-defined.
+constexpr uint8_t kDecodeLut = 0, kDecodeHuffman = 1, kDecodePrune = 2;
+
+Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
+  const DecodeTensors tensors{k, node.output_index(k), node.input(2 * k), node.input(2 * k + 1), node.output(k)};
+  if (!tensors.encoded->is_constant || !tensors.ancillary->is_constant) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel)
+        .Add("encoded and ancillary inputs must be constant tensors");
+  }
+  if (tensors.output->type == TensorType::kUInt8) {
+    return DecodeError(node, tensors, StatusCode::kUnsupported).Add("uint8 output, TFLM decodes none");
+  }
+  if (tensors.ancillary->bytes < kDcmBytes) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("ancillary data has ")
+        .Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, shorter than the 16-byte DCM");
+  }
+  const uint8_t* dcm = tensors.ancillary->data.uint8;
+  if (dcm[kDcmVersion] != 1) {
+    return DecodeError(node, tensors, StatusCode::kUnsupported)
+        .Add("DCM version ").Add(dcm[kDcmVersion]).Add(", expected 1");
+  }
+  switch (dcm[kDcmType]) {
+    case kDecodeLut: return PrepareLut(node, tensors, plan);
+    case kDecodePrune: return PreparePrune(node, tensors, plan);
+    case kDecodeHuffman:
+      return DecodeError(node, tensors, StatusCode::kUnsupported).Add("Huffman decoding is not supported");
+    default:
+      return DecodeError(node, tensors, StatusCode::kUnsupported)
+          .Add("decode type ").Add(dcm[kDcmType]).Add(", expected 0 (LUT) or 2 (pruning)");
+  }
+}
+
+Status Prepare(NodeContext& node) {
+  const int32_t outputs = node.num_outputs();
+  // ExpectCounts below then checks every slot is present and outputs are not constant.
+  if (outputs < 1 || node.num_inputs() != 2 * outputs) {
+    return node.Error(StatusCode::kInvalidModel).Add("has ").Add(node.num_inputs()).Add(" inputs and ")
+        .Add(outputs).Add(" outputs, expected two inputs (encoded, ancillary) per output");
+  }
+  TPW_RETURN_IF_ERROR(node.ExpectCounts(2 * outputs, outputs));
+  DecodeOutput* plans = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocateOpData(&plans, static_cast<size_t>(outputs)));
+  for (int32_t k = 0; k < outputs; ++k) TPW_RETURN_IF_ERROR(PreparePair(node, k, &plans[k]));
+  return Status::Ok();
+}
+
+Status Eval(NodeContext& node) {
+  const DecodeOutput* plans = node.op_data<DecodeOutput>();
+  for (int32_t k = 0; k < node.num_outputs(); ++k) plans[k].decode(plans[k], node.output(k)->data.uint8);
+  return Status::Ok();
+}
+
+const OpRegistration kRegistration = {"DECODE", Prepare, Eval};
+
+}  // namespace
+
+Status DecodeError(const NodeContext& node, const DecodeTensors& tensors, StatusCode code) {
+  return node.Error(code).Add("tensor ").Add(tensors.output_index).Add(": ");
+}
+
+Status ReadDecodeChannels(NodeContext& node, const DecodeTensors& tensors, DecodeChannels* layout,
+                          ChannelQuantization* quantization) {
+  TPW_RETURN_IF_ERROR(node.OutputQuantization(tensors.output_slot, quantization));
+  const int32_t count = Elements(tensors.output);
+  const int32_t rank = Rank(tensors.output);
+  const int32_t scales = static_cast<int32_t>(quantization->scales.length());
+  const int32_t axis = quantization->quantized_dimension;
+  *layout = DecodeChannels{1, 1, count, false};
+  if (scales == 0) return Status::Ok();  // not quantized: one channel
+  const bool last = rank > 0 && axis == rank - 1 && scales > 1;
+  if (!last && axis != 0) {
+    return DecodeError(node, tensors, StatusCode::kUnsupported)
+        .Add("quantized dimension ").Add(axis).Add(", TFLM decodes only 0 or the last");
+  }
+  if (scales > 1 && (rank == 0 || Dim(tensors.output, axis) != scales)) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add(scales)
+        .Add(" scales do not match the extent of quantized dimension ").Add(axis);
+  }
+  if (last) {
+    *layout = DecodeChannels{scales, count / scales, scales, true};
+  } else {
+    *layout = DecodeChannels{scales, scales, count / scales, false};
+  }
+  return Status::Ok();
+}
+
+const OpRegistration* Register_DECODE() { return &kRegistration; }
+
+}  // namespace tpw

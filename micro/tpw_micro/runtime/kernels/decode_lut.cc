@@ -1,0 +1,80 @@
+// DECODE type 0, look-up tables: every element is a `bits`-wide index into its
+// channel's value table. DCM byte 5 holds the index width (bits 2-0, 1-7),
+// byte 6 the elements of one channel's table (the stride); the tables follow
+// the DCM, one per channel as the output's quantization counts them (TFLM
+// reads channels from there, not from the axis in byte 5's high bits).
+#include <string.h>
+
+#include "kernels/decode.h"
+#include "kernels/kernel_util.h"
+
+namespace tpw {
+namespace {
+
+constexpr int kLutParams = 5, kLutStride = 6;
+constexpr uint8_t kBitsMask = 0x07;
+
+// Channel tables advance with the outer loop (axis 0) or the inner one (last
+// axis); `kSize` is the element size, so the copy is one load and one store.
+template <size_t kSize>
+void DecodeLut(const DecodeOutput& plan, uint8_t* out) {
+  BitReader indices(plan.encoded, plan.bits);
+  const DecodeChannels& layout = plan.layout;
+  for (int32_t o = 0; o < layout.outer; ++o) {
+    const uint8_t* outer_table = plan.values + (layout.channel_is_inner ? 0 : o * plan.table_bytes);
+    for (int32_t i = 0; i < layout.inner; ++i) {
+      const uint8_t* table = outer_table + (layout.channel_is_inner ? i * plan.table_bytes : 0);
+      memcpy(out, table + indices.Next() * kSize, kSize);
+      out += kSize;
+    }
+  }
+}
+
+}  // namespace
+
+Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput* plan) {
+  const uint8_t* dcm = tensors.ancillary->data.uint8;
+  const uint8_t bits = dcm[kLutParams] & kBitsMask;
+  if (bits < 1) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("LUT index width 0 bits, expected 1-7");
+  }
+  ChannelQuantization quantization;
+  TPW_RETURN_IF_ERROR(ReadDecodeChannels(node, tensors, &plan->layout, &quantization));
+  const size_t count = static_cast<size_t>(Elements(tensors.output));
+  const size_t element = TensorTypeSize(tensors.output->type);
+  const size_t stride = dcm[kLutStride];
+  const size_t index_bytes = (count * bits + 7) / 8;
+  if (tensors.encoded->bytes < index_bytes) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel)
+        .Add("encoded data has ").Add(static_cast<int32_t>(tensors.encoded->bytes)).Add(" bytes, ")
+        .Add(static_cast<int32_t>(count)).Add(" indices of ").Add(bits).Add(" bits need ")
+        .Add(static_cast<int32_t>(index_bytes));
+  }
+  // A per-tensor table under per-channel scales lands here too: TFLM steps to
+  // a next table for every channel and would read past the ancillary data.
+  const size_t channels = static_cast<size_t>(plan->layout.channels);
+  const size_t table_bytes = kDcmBytes + channels * stride * element;
+  if (tensors.ancillary->bytes < table_bytes) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel)
+        .Add("ancillary data has ").Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, ")
+        .Add(static_cast<int32_t>(channels)).Add(" value tables of ").Add(static_cast<int32_t>(stride))
+        .Add(" elements need ").Add(static_cast<int32_t>(table_bytes));
+  }
+  BitReader indices(tensors.encoded->data.uint8, bits);
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t index = indices.Next();
+    if (index >= stride) {
+      return DecodeError(node, tensors, StatusCode::kInvalidModel)
+          .Add("index ").Add(static_cast<int32_t>(index)).Add(" of element ").Add(static_cast<int32_t>(i))
+          .Add(" is outside its value table of ").Add(static_cast<int32_t>(stride));
+    }
+  }
+  plan->encoded = tensors.encoded->data.uint8;
+  plan->values = dcm + kDcmBytes;
+  plan->table_bytes = stride * element;
+  plan->bits = bits;
+  plan->decode = ForElementSize(element, DecodeLut<1>, DecodeLut<2>, DecodeLut<4>, DecodeLut<8>);
+  return Status::Ok();
+}
+
+}  // namespace tpw
