@@ -33,7 +33,7 @@ from tpw_export.errors import ExportError
 from tpw_micro import host_runtime
 from tpw_micro.errors import UnsupportedModel
 from tpw_tf import atomic, data, metrics
-from tpw_tf.console import crash_reason
+from tpw_tf.console import crash_reason, run_command
 from tpw_tf.data.options import parse_options
 from tpw_tf.errors import TpwError
 
@@ -83,6 +83,21 @@ def interpret_files(model_path: str, inputs_path: str, outputs_path: str) -> Non
     np.savez(outputs_path, outputs=outputs, scale=scale, zero_point=zero_point)
 
 
+def checked_model(model_path: Path) -> host_runtime.ModelInfo | None:
+    """Our runtime's bounds-checked reader goes through the file before any interpreter sees it.
+
+    Returns its description, or None for a well-formed model using an op our runtime does not
+    run (UnsupportedModel): such a file is left to the child's interpreter.
+
+    Raises:
+        MicroError: one line naming the file: unreadable, malformed, or the reader crashed.
+    """
+    try:
+        return host_runtime.check_model(model_path)[1]
+    except UnsupportedModel:
+        return None
+
+
 def run_int8(model_path: Path, x: np.ndarray, *, classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run float windows ``x`` ``(N, 1, T, C)`` through the flatbuffer in a TF-free child process.
 
@@ -96,12 +111,9 @@ def run_int8(model_path: Path, x: np.ndarray, *, classes: int | None = None) -> 
             one input of ``x``'s window shape and give one ``(1, K)`` output (``K == classes``
             when given), or the child fails or crashes (naming the signal).
     """
-    try:
-        source, target = host_runtime.only_tensors(model_path, host_runtime.check_model(model_path)[1])
-    except UnsupportedModel:
-        # Well formed (our reader went through it all), but only the child's interpreter runs
-        # its ops: the child then refuses windows or outputs of the wrong shape itself.
-        source = target = None
+    info = checked_model(model_path)
+    # Without our runtime's description the child's interpreter refuses wrong shapes itself.
+    source, target = host_runtime.only_tensors(model_path, info) if info is not None else (None, None)
     if source is not None and (source.shape[1:] != x.shape[1:] or len(target.shape) != 2):
         raise ExportError(f"{model_path}: the model maps {source.shape} to {target.shape}, expected "
                           f"(1, {', '.join(map(str, x.shape[1:]))}) windows to (1, classes) scores")
@@ -199,7 +211,8 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def body() -> None:
         if args.median_width < 1 or args.median_width % 2 == 0:
             raise TpwError(f"--median-width must be an odd positive int, got {args.median_width}")
         if args.resamples < 1:
@@ -208,20 +221,17 @@ def main(argv=None) -> int:
             raise TpwError(f"--seed must be >= 0, got {args.seed}")
         if args.json is not None:
             atomic.check_writable(args.json, "--json: ")
-        host_runtime.check_model(args.model)  # a bad file is refused before any data loads
+        checked_model(args.model)  # a bad file is refused before any data loads
         dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
                           resamples=args.resamples, seed=args.seed)
         if args.json is not None:
             write_json(report, args.json)
-    except TpwError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"{report['model']} on {report['dataset']}/{report['split']}: {report['windows']} windows, "
-          f"{report['groups']} groups, INT8")
-    print(format_table(report))
-    return 0
+        print(f"{report['model']} on {report['dataset']}/{report['split']}: {report['windows']} windows, "
+              f"{report['groups']} groups, INT8")
+        print(format_table(report))
 
+    return run_command(body)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ from tpw_export.convert import convert
 from tpw_micro import host_runtime
 from tpw_micro.errors import MicroError, UnsupportedModel
 
-WINDOW = (1, 32, 1)
+WINDOW = (1, 512, 1)  # the synthetic dataset's windows: tpw-eval can score it
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,10 @@ def test_a_malformed_model_with_that_op_is_still_invalid(tanh_model):
     with pytest.raises(MicroError) as raised:
         host_runtime.describe(bytes(builder.Output()))
     assert not isinstance(raised.value, UnsupportedModel), raised.value
+
+
+def test_the_tpw_eval_command_scores_it(tanh_model, tmp_path, capsys):
+    path = tmp_path / "tanh.tflite"
+    path.write_bytes(tanh_model)
+    assert evaluate.main([str(path), "--dataset", "synthetic", "--resamples", "20"]) == 0
+    assert "macro" in capsys.readouterr().out.lower()
