@@ -1,4 +1,5 @@
-"""The one way every tpw console script ends: a result, one ``error:`` line, or Ctrl-C.
+"""The one way every tpw console script ends: a result, one ``error:`` line, or Ctrl-C;
+and :func:`crash_reason`, how a native child process ended, for such a line.
 
 Each command's ``main(argv)`` parses its arguments and hands its body to
 :func:`run_command`, which maps what the body raises to the exit statuses the
