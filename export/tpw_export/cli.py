@@ -1,6 +1,6 @@
 """``tpw-export``: train, bake, convert, check and write a model for TFLM.
 
-Writes ``OUT.tflite``, ``OUT.ledger.json``, ``OUT.keras`` (the trained model,
+Writes ``OUT.tflite`` (the ``--schedule``'s file), ``OUT.ledger.json``, ``OUT.keras`` (the trained model,
 generator included) and ``OUT.cc`` (``xxd -i`` of the flatbuffer) all at once,
 or nothing.
 """
@@ -36,6 +36,9 @@ def parse_args(argv):
     parser.add_argument("--compress", choices=("prune", "cluster"),
                         help="prune or cluster the baked model (tensorflow-model-optimization); "
                              "the ledger counts the packed kernels for boot / lazy")
+    parser.add_argument("--schedule", choices=("baked", "boot", "lazy"), default="baked",
+                        help="the schedule --out ships (default: baked, the slimmed INT8 file); boot and lazy "
+                             "write one file with TFLM DECODE-compressed kernels (ternary, --compress)")
     parser.add_argument("--qat", action="store_true", help="quantization-aware fine-tuning before conversion")
     parser.add_argument("--firmware", action="store_true",
                         help="also build the STM32L4 firmware, run it in QEMU and add it to the ledger")
@@ -82,17 +85,19 @@ def main(argv=None) -> int:
                                        seed=args.seed, bits=args.bits, data_dir=args.data_dir,
                                        checkpoint=args.checkpoint, progress=not args.quiet,
                                        dataset_options=parse_options(args.data_option),
-                                       model_config=model_config, compress=args.compress, qat=args.qat)
-        ledger = result.ledger
+                                       model_config=model_config, compress=args.compress, qat=args.qat,
+                                       schedule=args.schedule)
+        # Which file holds which schedule: --out holds the chosen one (boot and lazy share it).
+        ledger = {**result.ledger, "files": {paths["tflite"].name: args.schedule}}
         if args.firmware:
             from tpw_export.firmware_report import firmware_report
 
             # The report stands beside the ledger; the ledger file carries both.
-            ledger = {**ledger, "firmware": firmware_report(result.flatbuffer, dataset)}
+            ledger = {**ledger, "firmware": firmware_report(result.file, dataset)}
         with Artifacts() as out:
-            out.write(paths["tflite"], result.flatbuffer)
+            out.write(paths["tflite"], result.file)
             out.write(paths["ledger"], write_json(ledger))
-            out.write(paths["cc"], c_array(result.flatbuffer, paths["tflite"].name))
+            out.write(paths["cc"], c_array(result.file, paths["tflite"].name))
             with captured_fd(2):
                 result.model.save(out.stage(paths["keras"]))
             out.commit()

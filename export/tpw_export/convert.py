@@ -80,16 +80,28 @@ def strip_names(flatbuffer: bytes) -> bytes:
 
 
 def operators(flatbuffer: bytes) -> list[dict]:
-    """Op details (``op_name``, ``inputs``, ``outputs``) of a flatbuffer, in execution order."""
-    interpreter = tf.lite.Interpreter(
-        model_content=flatbuffer,
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    ops = interpreter._get_ops_details()  # the public API has no op list
-    return [{**op,
-             "tensor_types": [tensors[i]["dtype"] for i in (*op["inputs"], *op["outputs"]) if i >= 0],
-             "input_scales": [float(tensors[i]["quantization"][0]) for i in op["inputs"] if i >= 0]}
-            for op in ops]
+    """Op details of a flatbuffer in execution order: ``index``, ``op_name`` (a builtin's
+    name or a custom op's code, e.g. ``TFLM_DECODE``), ``inputs`` / ``outputs`` (tensor
+    indices, -1 for an absent input), ``tensor_types`` (numpy dtypes of the tensors
+    present), ``input_scales`` (first scale of each present input, 0.0 if none).
+
+    Read with the ``tflite-micro`` wheel's model editor rather than tf.lite, which
+    refuses the one-entry per-channel zero points of slimmed files and DECODE.
+    """
+    from tflite_micro.tensorflow.lite.micro.compression import model_editor
+
+    subgraph = model_editor.read(flatbuffer).subgraphs[0]
+    return [{"index": index, "op_name": op.opcode_name,
+             "inputs": [-1 if t is None else t.index for t in op.inputs],
+             "outputs": [t.index for t in op.outputs],
+             "tensor_types": [t.numpy_dtype for t in (*op.inputs, *op.outputs) if t is not None],
+             "input_scales": [_first_scale(t) for t in op.inputs if t is not None]}
+            for index, op in enumerate(subgraph.operators)]
+
+
+def _first_scale(tensor) -> float:
+    scales = tensor.quantization.scales if tensor.quantization else 0.0
+    return float(scales if isinstance(scales, (int, float)) else scales[0])
 
 
 def check_integer_only(flatbuffer: bytes) -> None:

@@ -15,6 +15,13 @@ A schedule's flash is its parameter bytes (Eq. 6, the sum of its components)
 plus the flatbuffer's own structure (graph, tensor tables, zero points,
 alignment): that overhead is ``flatbuffer_bytes`` minus the baked parameter
 bytes, and a boot or lazy image still needs it. SRAM starts from TFLM's arena.
+A schedule written as a file (``--schedule``) is counted by that file instead:
+its ``flash_bytes`` *is* the file size and its ``sram_bytes`` TFLM's arena for it;
+``counted_flash_bytes`` keeps the Eq. 6 figure beside it. ``boot`` and ``lazy``
+ship the same file (TFLM decodes every compressed tensor into its arena before
+its consumer at each Invoke), so both take its size. ``written`` names the
+schedule and lists every tensor the DECODE compression tried; ``slimming`` the
+converter's bytes and what slimming saved.
 Runtime code is not counted here: the firmware report (:mod:`tpw_export.firmware_report`)
 holds the ELF sizes and stands beside the ledger.
 """
@@ -143,7 +150,8 @@ def _packed_kernels(compressed) -> list[Component]:
 
 
 def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, bits: int,
-                 arena_bytes: int, compressed=None) -> dict:
+                 arena_bytes: int, compressed=None, converted_bytes: int | None = None,
+                 written: dict | None = None) -> dict:
     """The ledger as a JSON-ready dict.
 
     Args:
@@ -154,6 +162,10 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         arena_bytes: TFLM's arena for ``flatbuffer``.
         compressed: a ``tpw_export.compress.Compressed`` whose ``model`` is ``baked``:
             boot and lazy then store its packed kernels and decode them into SRAM.
+        converted_bytes: size of the converter's file before slimming, if slimmed.
+        written: the schedule written as a file, ``{schedule, file_bytes}``, and for
+            boot / lazy ``arena_bytes`` (TFLM's, for that file) and ``tensors``
+            (``tflm_compress.Choice.as_dict()`` of every candidate).
     """
     components = (_stored_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
                   + (_packed_kernels(compressed) if compressed is not None else []))
@@ -168,7 +180,14 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
                 for layer in expanded_layers(model)])
     sram_extra = {"baked": 0, "boot": sum(kernels), "lazy": max(kernels, default=0)}
     schedules = {s: {"parameter_bytes": parameter_bytes[s], "flash_bytes": parameter_bytes[s] + overhead,
-                     "sram_bytes": arena_bytes + sram_extra[s]} for s in SCHEDULES}
+                     "sram_bytes": arena_bytes + sram_extra[s], "file": False} for s in SCHEDULES}
+    if written is not None:
+        shipped = [written["schedule"]] if written["schedule"] == "baked" else _GENERATED
+        for name in shipped:
+            schedules[name].update(counted_flash_bytes=schedules[name]["flash_bytes"],
+                                   flash_bytes=written["file_bytes"], file=True)
+            if "arena_bytes" in written:
+                schedules[name]["sram_bytes"] = written["arena_bytes"]
     generated_bytes = sum(c.bytes for c in components if c.schedules == _GENERATED)
     return {
         "model": model.name,
@@ -182,6 +201,10 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
                             "packed_bytes": generated_bytes},
         "compression": (None if compressed is None
                         else {"method": compressed.method, "tflm": compressed.tflm}),
+        "slimming": (None if converted_bytes is None else
+                     {"converter_bytes": converted_bytes, "slim_bytes": len(flatbuffer),
+                      "saved_bytes": converted_bytes - len(flatbuffer)}),
+        "written": written,
     }
 
 
@@ -192,14 +215,25 @@ def format_table(ledger: dict) -> str:
     for c in ledger["components"]:
         lines.append(f"| {c['name']} | {c['kind']} | {c['count']:,} | {c['bits']} | {c['bytes']:,} "
                      f"| {', '.join(c['schedules'])} |")
-    lines += ["", "| schedule | parameter bytes | flash bytes | SRAM bytes |", "|---|---:|---:|---:|"]
+    lines += ["", "| schedule | parameter bytes | flash bytes | SRAM bytes | |", "|---|---:|---:|---:|---|"]
     for name, s in ledger["schedules"].items():
-        lines.append(f"| {name} | {s['parameter_bytes']:,} | {s['flash_bytes']:,} | {s['sram_bytes']:,} |")
+        shipped = f"the written file (counted: {s['counted_flash_bytes']:,})" if s["file"] else "counted"
+        lines.append(f"| {name} | {s['parameter_bytes']:,} | {s['flash_bytes']:,} | {s['sram_bytes']:,} "
+                     f"| {shipped} |")
     g = ledger["expanded_layers"]
     lines += ["", f"flatbuffer {ledger['flatbuffer_bytes']:,} B (structure {ledger['flatbuffer_overhead_bytes']:,} B), "
                   f"TFLM arena {ledger['arena_bytes']:,} B",
               f"kernels expanded at boot (generated, ternary, pruned or clustered): {g['count']}, "
               f"INT8 {g['int8_kernel_bytes']:,} B, stored packed instead: {g['packed_bytes']:,} B"]
+    slimming, written = ledger.get("slimming"), ledger.get("written")
+    if slimming:
+        lines.append(f"slimmed from the converter's {slimming['converter_bytes']:,} B "
+                     f"({slimming['saved_bytes']:,} B saved)")
+    if written and "tensors" in written:
+        kept = [t for t in written["tensors"] if t["kept"]]
+        lines.append(f"{written['schedule']} file {written['file_bytes']:,} B: {len(kept)} of "
+                     f"{len(written['tensors'])} candidate tensors DECODE-compressed "
+                     f"({', '.join(sorted({t['encoding'] for t in kept})) or 'none paid'})")
     return "\n".join(lines)
 
 

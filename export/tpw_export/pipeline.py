@@ -11,11 +11,12 @@ import numpy as np
 import tf_keras as keras
 
 import tpw_tf.layers  # noqa: F401  (registers the custom layers for checkpoint loading)
-from tpw_export.bake import bake
+from tpw_export.bake import bake, expanded_layers
 from tpw_export.convert import convert
 from tpw_export.errors import ExportError
-from tpw_export.ledger import build_ledger
+from tpw_export.ledger import SCHEDULES, build_ledger
 from tpw_export.parity import check_parity
+from tpw_export.slim import slim
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
 from tpw_tf.data import hrv
@@ -33,7 +34,12 @@ class Exported:
 
     ``model`` is what the ledger counts (the trained model, or the compressed one: its
     kernels are then stored, not generated), ``baked`` its plain Keras form, ``flatbuffer``
-    the INT8 file TFLM runs. The ledger is built on first use: it asks TFLM for its arena.
+    the slimmed INT8 file TFLM runs (the ``baked`` schedule), ``converted`` the
+    converter's file before slimming (tf.lite's reference kernels run it for parity).
+    ``schedule`` is the schedule :attr:`file` ships; for ``boot`` / ``lazy``,
+    ``decoded`` is ``flatbuffer`` with DECODE-compressed tensors
+    (:class:`tpw_export.tflm_compress.TflmCompressed`). The ledger is built on
+    first use: it asks TFLM for its arena.
     """
     model: keras.Model
     baked: keras.Model
@@ -42,18 +48,37 @@ class Exported:
     compressed: object = None  # tpw_export.compress.Compressed
     qat: bool = False
     extra: dict = field(default_factory=dict)  # what the caller adds to the ledger
+    converted: bytes = b""
+    schedule: str = "baked"
+    decoded: object = None  # tpw_export.tflm_compress.TflmCompressed
+
+    @property
+    def file(self) -> bytes:
+        """The bytes of the written schedule: what ``tpw-export`` writes to ``--out``."""
+        return self.flatbuffer if self.decoded is None else self.decoded.flatbuffer
 
     @functools.cached_property
     def ledger(self) -> dict:
         ledger = build_ledger(self.model, self.baked, self.flatbuffer, bits=self.bits,
-                              arena_bytes=tflm_arena_bytes(self.flatbuffer), compressed=self.compressed)
+                              arena_bytes=tflm_arena_bytes(self.flatbuffer), compressed=self.compressed,
+                              converted_bytes=len(self.converted) or None, written=self._written())
         return {**ledger, "qat": self.qat, **self.extra}
+
+    def _written(self) -> dict:
+        """The written schedule for the ledger: its file's size, TFLM's arena for it, its tensors."""
+        written = {"schedule": self.schedule, "file_bytes": len(self.file)}
+        if self.decoded is not None:
+            written.update(arena_bytes=tflm_arena_bytes(self.file),
+                           tensors=[choice.as_dict() for choice in self.decoded.choices])
+        return written
 
 
 def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
                  compress: str | None = None, qat: bool = False, fine_tune=None,
-                 calibration_windows: int = CALIBRATION_WINDOWS) -> Exported:
-    """Bake ``model``, optionally compress and QAT fine-tune it, and convert it to INT8.
+                 calibration_windows: int = CALIBRATION_WINDOWS, schedule: str = "baked") -> Exported:
+    """Bake ``model``, optionally compress and QAT fine-tune it, convert it to INT8 and
+    slim the file (:func:`tpw_export.slim.slim`); for ``boot`` / ``lazy``, also write
+    that schedule as a DECODE-compressed file (:mod:`tpw_export.tflm_compress`).
 
     Args:
         model: a trained ``tf_keras`` model of the zoo (generated layers or not).
@@ -65,13 +90,24 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
             or the clusters when compressing).
         fine_tune: ``(x, y)`` training windows and labels, required by ``compress`` and ``qat``.
         calibration_windows: how many of ``calibration`` the converter uses.
+        schedule: ``baked`` (the slim file), or ``boot`` / ``lazy``: one file for both,
+            since TFLM decodes each compressed tensor into its arena before its consumer
+            at every Invoke. Needs kernels TFLM can decode: ternary, clustered or pruned
+            ones (``compress``), not a generator.
 
     Raises:
-        TpwError: an unknown ``compress``, or ``fine_tune`` missing where it is needed;
+        TpwError: an unknown ``compress`` or ``schedule``, ``fine_tune`` missing where
+            it is needed, or ``boot`` / ``lazy`` for generated kernels;
             ExportError from bake, compression or conversion.
     """
     if compress not in COMPRESSORS:
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
+    if schedule not in SCHEDULES:
+        raise TpwError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    generated = [layer.name for layer in expanded_layers(model) if layer.stored_kind == "generated"]
+    if schedule != "baked" and generated and compress is None:
+        raise TpwError(f"schedule {schedule}: layer '{generated[0]}' stores a generator, which TFLM cannot "
+                       "decode; write --schedule baked, or --compress prune|cluster")
     if (compress or qat) and fine_tune is None:
         raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
     baked = bake(model, bits=bits)
@@ -87,7 +123,14 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
 
         converted = compression.quantize_aware(baked, *fine_tune, preserve=COMPRESSORS[compress])
     flatbuffer = convert(converted, calibration, calibration_windows=calibration_windows)
-    return Exported(model, baked, flatbuffer, bits, compressed, qat)
+    slimmed = slim(flatbuffer)
+    decoded = None
+    if schedule != "baked":
+        from tpw_export.tflm_compress import ENCODINGS, compress_for_tflm
+
+        decoded = compress_for_tflm(slimmed, encodings=ENCODINGS)
+    return Exported(model, baked, slimmed, bits, compressed, qat, converted=flatbuffer, schedule=schedule,
+                    decoded=decoded)
 
 
 def load_checkpoint(path: Path) -> keras.Model:
@@ -120,12 +163,13 @@ def calibration_subset(split: data.Split, seed: int) -> np.ndarray:
 def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
         model_config: dict | None = None, dataset_options: dict | None = None,
-        compress: str | None = None, qat: bool = False) -> tuple[Exported, data.Dataset]:
+        compress: str | None = None, qat: bool = False, schedule: str = "baked") -> tuple[Exported, data.Dataset]:
     """Load the data, train (or load) a model, :func:`export_model` it and check parity.
 
     ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``),
     ``model_config`` to the zoo's builder; both are recorded in the ledger. ``compress``
-    and ``qat`` fine-tune on the training split (see :func:`export_model`).
+    and ``qat`` fine-tune on the training split, ``schedule`` picks the written file
+    (see :func:`export_model`).
 
     Raises:
         ExportError: TFLM and tf.lite's reference kernels disagree on a test window (named
@@ -144,17 +188,22 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
     exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
-                            qat=qat, fine_tune=(train_split.x, train_split.y))
+                            qat=qat, fine_tune=(train_split.x, train_split.y), schedule=schedule)
     check_name = "test" if len(ds.splits["test"]) else "train"
     check_split = ds.splits[check_name]
     parity = {"split": check_name,
-              **check_parity(exported.flatbuffer, exported.baked, check_split.x, check_split.y)}
+              **check_parity(exported.flatbuffer, exported.baked, check_split.x, check_split.y,
+                             lite_flatbuffer=exported.converted,
+                             decoded=exported.decoded and exported.decoded.flatbuffer)}
     if parity["mismatched_windows"]:
         where = parity["first_divergence"]
         raise ExportError(f"parity: TFLM and tf.lite's reference kernels disagree on "
                           f"{parity['mismatched_windows']} of {parity['windows']} windows"
                           + (f", first at op {where['op']} {where['name']} (by {where['difference']})"
                              if where else ""))
+    if parity.get("decoded_mismatched_windows"):
+        raise ExportError(f"parity: TFLM's outputs on the {schedule} file (DECODE) differ from the baked "
+                          f"file's on {parity['decoded_mismatched_windows']} of {parity['windows']} windows")
     exported.extra.update(dataset=dataset, dataset_options=dict(dataset_options or {}),
                           model_config=dict(model_config or {}), parity=parity)
     return exported, ds

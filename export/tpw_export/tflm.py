@@ -158,11 +158,13 @@ def tflm_arena_bytes(flatbuffer: bytes) -> int:
     return int(match.group(1))
 
 
-def first_divergent_op(flatbuffer: bytes, window_int8: np.ndarray, *,
-                       resolver: str = "reference") -> tuple[int, str, int] | None:
+def first_divergent_op(flatbuffer: bytes, window_int8: np.ndarray, *, resolver: str = "reference",
+                       lite_flatbuffer: bytes | None = None) -> tuple[int, str, int] | None:
     """The first op whose int8 output differs between TFLM and tf.lite for one
-    window: ``(op index, op name, largest difference)``, or None if none does."""
-    lite = _tflite_interpreter(flatbuffer, resolver, experimental_preserve_all_tensors=True)
+    window: ``(op index, op name, largest difference)``, or None if none does.
+    tf.lite runs ``lite_flatbuffer`` if given: the converter's file of a slimmed
+    ``flatbuffer`` (same tensors and ops; tf.lite refuses one-entry zero points)."""
+    lite = _tflite_interpreter(lite_flatbuffer or flatbuffer, resolver, experimental_preserve_all_tensors=True)
     lite.allocate_tensors()
     lite.set_tensor(lite.get_input_details()[0]["index"], window_int8[np.newaxis])
     lite.invoke()
