@@ -17,7 +17,7 @@ bash scripts/install_system.sh
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # shellcheck disable=SC1091
 . .venv/bin/activate
-python -m pip install -q --disable-pip-version-check -e ".[dev]"
+python -m pip install -q --disable-pip-version-check -e ".[dev,ray]"
 
 echo "== Python: layers, models, data, training, evaluation, export"
 python -m pytest -q --ignore=tests/micro --ignore=tests/firmware

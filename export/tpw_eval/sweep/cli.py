@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
 
 from tpw_eval import sweep as package
-from tpw_eval.sweep.runs import load_result, sweep
+from tpw_eval.sweep.runs import load_result, run_here, sweep
 from tpw_eval.sweep.spec import PRESETS, config_label, expand, load_spec, require
 from tpw_tf.console import run_command
 
@@ -22,7 +23,26 @@ def parse_args(argv):
                              "unset = the loaders download)")
     parser.add_argument("--only", nargs="+", metavar="KEY", help="run only these keys (or key prefixes)")
     parser.add_argument("--list", action="store_true", help="print the runs and their keys, run nothing")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="run the runs one by one here (default) or as Ray tasks")
+    parser.add_argument("--address", help="with --engine ray: the cluster to join (auto, HOST:PORT, "
+                                          "ray://HOST:PORT; default: start a Ray on this machine)")
+    parser.add_argument("--cpus-per-run", type=int, default=None,
+                        help="with --engine ray: the CPUs each run asks Ray for (default 1)")
     return parser.parse_args(argv)
+
+
+def choose_engine(args):
+    """The engine ``--engine`` names, Ray joined (or started) already so a bad address fails first."""
+    if args.engine == "local":
+        require(args.address is None and args.cpus_per_run is None,
+                "--address and --cpus-per-run need --engine ray")
+        return run_here
+    from tpw_eval.sweep import ray_engine
+    cpus = 1 if args.cpus_per_run is None else args.cpus_per_run
+    require(cpus >= 1, f"--cpus-per-run must be >= 1, got {cpus}")
+    ray_engine.connect(args.address)
+    return functools.partial(ray_engine.run_on_ray, cpus_per_run=cpus)
 
 
 def main(argv=None) -> int:
@@ -41,11 +61,13 @@ def main(argv=None) -> int:
                 done = "done" if load_result(out, run) else "todo"
                 print(f"{run['key']} {done} {run['dataset']} {run['model']} {config_label(run)}")
             return 0
-        if args.data_root is not None:
+        # A cluster's data root is a path on its nodes, which this machine may not have.
+        if args.data_root is not None and args.address is None:
             require(args.data_root.is_dir(), f"--data-root {args.data_root}: no such folder")
+        engine = choose_engine(args)
         from tpw_export.native_io import quiet_tensorflow
         quiet_tensorflow()
-        results = sweep(runs, out, data_root=args.data_root,
+        results = sweep(runs, out, data_root=args.data_root, engine=engine,
                         spec_arg=f"--preset {args.preset}" if args.preset else args.spec)
         print(f"{len(results)} runs; results in {out}/results.md, plot {out}/pareto.png")
         return 0

@@ -1,20 +1,39 @@
-"""One sweep run (train, export, evaluate, result file) and the resumable loop over runs."""
+"""One sweep run (train, export, evaluate, result file), the local engine and the resumable loop over runs.
+
+An *engine* runs the unfinished runs and yields ``(run, outcome)`` as each one
+ends, ``outcome`` being its result dict or its one-line error; the loop
+(:func:`sweep`) logs, rebuilds the reports and names the failures, whatever the
+engine. :func:`run_here` runs them one by one in this process (the default);
+:mod:`tpw_eval.sweep.ray_engine` hands them to Ray. Both call :func:`execute`.
+"""
 from __future__ import annotations
 
 import json
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Iterator
 
 from tpw_eval.sweep.report import atomic_write, flash_text, metric_text, write_reports
 from tpw_eval.sweep.spec import config_label, run_key
 from tpw_tf import atomic
-from tpw_tf.errors import TpwError
+from tpw_tf.errors import TpwError, first_line
 from tpw_tf.metrics import METRICS
 
 
 def result_path(out: Path, run: dict) -> Path:
     return out / "runs" / f"{run['key']}.json"
+
+
+def trained_path(out: Path, run: dict) -> Path:
+    """The trained model ``run`` shares with every run of the sweep that differs from it only in bits."""
+    return out / "models" / f"{run_key({**run, 'bits': None})}.keras"
+
+
+def failure_line(error: BaseException) -> str:
+    """A failed run's one-line error: a TpwError's message; anything else (a bug) also names its type."""
+    line = first_line(error)
+    return line if isinstance(error, TpwError) else f"{type(error).__name__}: {line}"
 
 
 def load_result(out: Path, run: dict) -> dict | None:
@@ -37,7 +56,7 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     start = time.monotonic()
     data_dir = str(data_root / run["folder"]) if data_root is not None and run["folder"] else None
     # Runs that differ only in packing bits share one trained model: the first trains and saves it.
-    trained = out / "models" / f"{run_key({**run, 'bits': None})}.keras"
+    trained = trained_path(out, run)
     export, dataset = pipeline.run(dataset=run["dataset"], model_name=run["model"], epochs=run["epochs"],
                                    seed=run["seed"], bits=run["bits"], data_dir=data_dir, progress=False,
                                    model_config=run["config"], dataset_options=run["options"],
@@ -64,25 +83,56 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     return result
 
 
+# ``engine(todo, out, data_root, started)`` yields ``(run, result dict | error line)`` for each run
+# of ``todo`` as it ends, in any order, calling ``started(run)`` as it starts (or submits) one.
+Engine = Callable[..., Iterator[tuple[dict, "dict | str"]]]
+
+
+def run_here(todo: list[dict], out: Path, data_root: Path | None, started) -> Iterator[tuple[dict, dict | str]]:
+    """The local engine: each run in turn in this process. A run's bad input (a TpwError) fails that run
+    only; a bug keeps its traceback and stops the sweep, its finished runs kept."""
+    for run in todo:
+        started(run)
+        try:
+            yield run, execute(run, out, data_root)
+        except TpwError as error:
+            yield run, failure_line(error)
+
+
 def sweep(runs: list[dict], out: Path, *, data_root: Path | None = None, spec_arg: str = "SPEC.json",
-          log=None) -> list[dict]:
-    """Run every unfinished run of ``runs`` in order, rebuilding the reports after each; return all results.
+          log=None, engine: Engine = run_here) -> list[dict]:
+    """Run every unfinished run of ``runs`` with ``engine``, rebuilding the reports as each one ends; return
+    every result in spec order. Raises a TpwError naming the failed runs' keys once the others have ended.
 
     ``spec_arg`` is how ``tpw-sweep`` names the spec (``--preset NAME`` or a
     file path); the Markdown report quotes it in its reproduce commands.
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    results = []
-    for i, run in enumerate(runs, start=1):
-        head = f"[{i}/{len(runs)}] {run['key']} {run['dataset']} {run['model']} {config_label(run)}"
+    heads = {run["key"]: f"[{i}/{len(runs)}] {run['key']} {run['dataset']} {run['model']} {config_label(run)}"
+             for i, run in enumerate(runs, start=1)}
+    done = {}
+
+    def report():
+        write_reports([done[r["key"]] for r in runs if r["key"] in done], out, spec_arg)
+
+    for run in runs:
         result = load_result(out, run)
         if result is not None:
-            log(f"{head}: done before, skipped")
-        else:
-            log(f"{head}: running")
-            result = execute(run, out, data_root)
-            log(f"{head}: macro-F1 {metric_text(result['metrics']['macro_f1'])}, "
-                f"flash {flash_text(result)} ({result['seconds']:.0f} s)")
-        results.append(result)
-        write_reports(results, out, spec_arg)
-    return results
+            log(f"{heads[run['key']]}: done before, skipped")
+            done[run["key"]] = result
+    if done:
+        report()
+    failed = []
+    todo = [run for run in runs if run["key"] not in done]
+    for run, outcome in engine(todo, out, data_root, lambda started: log(f"{heads[started['key']]}: running")):
+        if isinstance(outcome, str):
+            log(f"{heads[run['key']]}: failed: {outcome}")
+            failed.append(run["key"])
+            continue
+        log(f"{heads[run['key']]}: macro-F1 {metric_text(outcome['metrics']['macro_f1'])}, "
+            f"flash {flash_text(outcome)} ({outcome['seconds']:.0f} s)")
+        done[run["key"]] = outcome
+        report()
+    if failed:
+        raise TpwError(f"{len(failed)} of {len(runs)} runs failed (errors above): {' '.join(failed)}")
+    return [done[r["key"]] for r in runs]
