@@ -26,6 +26,10 @@ Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
     return DecodeError(node, tensors, StatusCode::kUnsupported)
         .Add("DCM version ").Add(dcm[kDcmVersion]).Add(", expected 1");
   }
+  if ((dcm[kDcmType] == kDecodeLut || dcm[kDcmType] == kDecodePrune) && dcm[kDcmTypeVersion] != 1) {
+    return DecodeError(node, tensors, StatusCode::kUnsupported)
+        .Add("decode type version ").Add(dcm[kDcmTypeVersion]).Add(" in DCM byte 4, expected 1");
+  }
   switch (dcm[kDcmType]) {
     case kDecodeLut: return PrepareLut(node, tensors, plan);
     case kDecodePrune: return PreparePrune(node, tensors, plan);

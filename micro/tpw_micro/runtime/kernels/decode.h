@@ -24,9 +24,10 @@
 
 namespace tpw {
 
-// DECODE Common Metadata: its size and the fields the decode types share.
+// DECODE Common Metadata: its size and the fields the decode types share
+// (TFLM's LUT and pruning types both keep their own version, 1, in byte 4).
 constexpr size_t kDcmBytes = 16;
-constexpr int kDcmType = 0, kDcmVersion = 1;
+constexpr int kDcmType = 0, kDcmVersion = 1, kDcmTypeVersion = 4;
 
 // How the decoded elements map onto channels, from the output's quantization
 // as TFLM reads it: one channel, channels along axis 0 (each a run of
