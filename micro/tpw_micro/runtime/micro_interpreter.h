@@ -28,11 +28,11 @@
 
 #include "op_resolver.h"
 #include "status.h"
+#include "subgraph.h"
 #include "tensor.h"
 
 namespace tpw {
 
-struct NodeRecord;   // defined in node_context.h
 class ArenaAllocator;
 
 class MicroInterpreter {
@@ -46,8 +46,8 @@ class MicroInterpreter {
   // Runs every node in order.
   Status Invoke();
 
-  size_t inputs_size() const { return ready_ ? num_inputs_ : 0; }
-  size_t outputs_size() const { return ready_ ? num_outputs_ : 0; }
+  size_t inputs_size() const { return ready_ ? graph_.num_inputs : 0; }
+  size_t outputs_size() const { return ready_ ? graph_.num_outputs : 0; }
   // nullptr before a successful AllocateTensors() or for an index out of range.
   Tensor* input(size_t index);
   Tensor* output(size_t index);
@@ -57,9 +57,8 @@ class MicroInterpreter {
   size_t arena_used_bytes() const { return ready_ ? used_bytes_ : 0; }
 
  private:
-  Status Parse(ArenaAllocator& allocator);
+  // Runs every kernel's Prepare in order: checks, output shapes, op data.
   Status PrepareNodes(ArenaAllocator& allocator);
-  Status PlanMemory(ArenaAllocator& allocator);
 
   const uint8_t* model_data_;
   size_t model_size_;
@@ -67,14 +66,7 @@ class MicroInterpreter {
   uint8_t* arena_;
   size_t arena_size_;
 
-  Tensor* tensors_;
-  int32_t num_tensors_;
-  NodeRecord* nodes_;
-  int32_t num_nodes_;
-  const int32_t* inputs_;    // subgraph input tensor indices (validated)
-  const int32_t* outputs_;   // subgraph output tensor indices (validated)
-  size_t num_inputs_;
-  size_t num_outputs_;
+  Subgraph graph_;  // read by model_reader.h, planned by liveness.h
   size_t used_bytes_;
   bool ready_;
 };
