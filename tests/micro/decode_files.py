@@ -19,11 +19,12 @@ from tpw_export.native_io import captured_fd
 
 
 def constants(flatbuffer: bytes):
-    """(index, tensor) of every constant int8/int32 tensor an operator reads."""
+    """(index, tensor) of every quantized constant an operator reads: the kernels and
+    biases (shapes, paddings and other unquantized operands stay as they are)."""
     subgraph = model_editor.read(flatbuffer).subgraphs[0]
     read = {id(t) for op in subgraph.operators for t in op.inputs}
     return [(i, t) for i, t in enumerate(subgraph.tensors)
-            if id(t) in read and t.buffer is not None and len(t.buffer) > 0 and len(t.shape) > 0]
+            if id(t) in read and t.buffer is not None and len(t.buffer) > 0 and scale_count(t) > 0]
 
 
 def scale_count(tensor) -> int:
@@ -54,17 +55,16 @@ def lut_file(flatbuffer: bytes, bits: int, *, per_channel: bool) -> bytes:
 def prune_result(tensor) -> compressor.CompressionResult:
     """The pruning encoding TFLM's decoder reads: a mask bit per element (1 = kept),
     then the kept values in element order after the DCM."""
-    values = tensor.array.ravel()
-    zero_points = np.asarray(tensor.quantization.zero_points) if tensor.quantization is not None else np.zeros(1)
-    count = scale_count(tensor)
-    axis = tensor.quantization.axis if count > 1 else None
-    channel_zero = (np.broadcast_to(zero_points.reshape([-1 if d == axis else 1 for d in range(tensor.array.ndim)]),
-                                    tensor.array.shape).ravel() if axis is not None else zero_points[0])
-    kept = values != channel_zero
+    values = tensor.array
+    zero_points = np.asarray(tensor.quantization.zero_points or [0])
+    axis = tensor.quantization.axis if scale_count(tensor) > 1 else None
+    # One zero point per channel along the quantized axis, or one for all.
+    channel_zero = zero_points.reshape([-1 if d == axis else 1 for d in range(values.ndim)])
+    kept = (values != channel_zero).ravel()
     # Byte 4 (the first of the type's bytes) is the pruning format's version, 1.
     dcm = decode.DecodeCommonMetadata(decode_type=decode.DecodeType.PRUNING, user_data=b"\x01").to_bytes()
     return compressor.CompressionResult(encoded_data=np.packbits(kept).tobytes(),
-                                        ancillary_data=dcm + values[kept].tobytes())
+                                        ancillary_data=dcm + values.ravel()[kept].tobytes())
 
 
 def prune_file(flatbuffer: bytes) -> bytes:

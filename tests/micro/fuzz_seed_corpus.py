@@ -1,5 +1,9 @@
 """Write a libFuzzer seed corpus: every zoo model, baked and exported with tpw_export.
 
+The first zoo model is also written compressed, so the fuzzer starts from
+DECODE operators of both decode types: its kernels and biases as per-channel
+LUTs (the wheel's compress(), those whose tables fit 7-bit indices) and pruned.
+
 Usage: python tests/micro/fuzz_seed_corpus.py OUT_DIR [--samples T]
 
 Models use their default configs on a short (1, T, 1) input (HRV-feature
@@ -15,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+import decode_files
 import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras as keras
 from tpw_export.pipeline import export_model
@@ -37,12 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         except TpwError as error:
             print(f"error: {name}: {error}", file=sys.stderr)
             return 1
-        target = args.out_dir / f"{name}.tflite"
-        temporary = target.with_suffix(".tmp")
-        temporary.write_bytes(flatbuffer)
-        os.replace(temporary, target)
-        print(f"{target} {len(flatbuffer)} bytes")
+        _write(args.out_dir / f"{name}.tflite", flatbuffer)
+        if name == names()[0]:
+            _write(args.out_dir / f"{name}.lut.tflite", decode_files.lut_file(flatbuffer, 7, per_channel=True))
+            _write(args.out_dir / f"{name}.pruned.tflite", decode_files.prune_file(flatbuffer))
     return 0
+
+
+def _write(target: Path, flatbuffer: bytes) -> None:
+    temporary = target.with_suffix(".tmp")
+    temporary.write_bytes(flatbuffer)
+    os.replace(temporary, target)
+    print(f"{target} {len(flatbuffer)} bytes")
 
 
 if __name__ == "__main__":
