@@ -8,9 +8,10 @@ that decoder:
   order, most significant bit first (element ``i`` is bit ``7 - i % 8`` of byte
   ``i // 8``); 1 means the element is stored, 0 that it equals its zero point.
   ``ceil(N / 8)`` bytes.
-* **ancillary tensor**: the 16-byte DECODE common metadata (type 2, version 1, the
-  user bytes unused) followed by the stored elements, in flat order, as the
-  tensor's own type (int8 here: one byte each).
+* **ancillary tensor**: the 16-byte DECODE common metadata (byte 0: type 2; byte 1:
+  DCM version 1; byte 4: prune format version 1, which the decoder checks
+  (``decode_state_prune.h``: ``kDcmVersionOffset = 4``); the rest 0) followed by the
+  stored elements, in flat order, as the tensor's own type (int8: one byte each).
 * **zero points**: for a per-channel int8 tensor TFLM fills channel ``c``'s pruned
   elements with its zero point ``zp[c]``, the channel axis being the tensor's
   ``quantized_dimension`` (0, or the last axis); otherwise with the single zero
@@ -25,6 +26,9 @@ import numpy as np
 
 from tflite_micro.tensorflow.lite.micro.compression import compressor, decode, model_editor
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as tflite
+
+# Byte 4 of the header, the first user byte: the prune format's version.
+_PRUNE_VERSION = 1
 
 
 def element_zero_points(tensor: model_editor.Tensor) -> np.ndarray:
@@ -57,7 +61,8 @@ def encode(values: np.ndarray, zero_points: np.ndarray) -> compressor.Compressio
     """
     present = (values.astype(np.int64) != zero_points).ravel()
     bitmap = np.packbits(present, bitorder="big").tobytes()  # element 0 is bit 7 of byte 0
-    header = decode.DecodeCommonMetadata(decode_type=decode.DecodeType.PRUNING).to_bytes()
+    header = decode.DecodeCommonMetadata(decode_type=decode.DecodeType.PRUNING,
+                                         user_data=bytes([_PRUNE_VERSION])).to_bytes()
     stored = values.ravel()[present].astype(np.int8).tobytes()
     return compressor.CompressionResult(encoded_data=bitmap, ancillary_data=header + stored)
 

@@ -77,8 +77,9 @@ def arena_size(flatbuffer: bytes, preserve_all: bool = False) -> int:
             if child.returncode == 0:
                 return size
             log = [line for line in child.stderr.splitlines() if line.strip()]
-            # TFLM logs "... missing: N" for every allocation the arena cannot hold.
-            if child.returncode > 0 and not any(re.search(r"missing: \d+", line) for line in log):
+            # TFLM logs "... missing: N" for every allocation the arena cannot hold, and "Too many
+            # buffers" when its planner's scratch, taken from the same arena, holds too few records.
+            if child.returncode > 0 and not any(re.search(r"missing: \d+|Too many buffers", line) for line in log):
                 # TFLM's own log comes first and says why; without one, the Python exception does.
                 native = log[:next((i for i, line in enumerate(log) if line.startswith("Traceback")), len(log))]
                 raise ExportError(f"TFLM cannot load the model: {(native or log[-1:] or ['no message'])[0]}")
