@@ -14,19 +14,26 @@ namespace {
 constexpr int kLutParams = 5, kLutStride = 6;
 constexpr uint8_t kBitsMask = 0x07;
 
-// Channel tables advance with the outer loop (axis 0) or the inner one (last
-// axis); `kSize` is the element size, so the copy is one load and one store.
+// `kSize` is the element size, so each copy is one load and one store; the
+// layout is tested once, outside the loops.
 template <size_t kSize>
 void DecodeLut(const DecodeOutput& plan, uint8_t* out) {
   BitReader indices(plan.encoded, plan.bits);
   const DecodeChannels& layout = plan.layout;
-  for (int32_t o = 0; o < layout.outer; ++o) {
-    const uint8_t* outer_table = plan.values + (layout.channel_is_inner ? 0 : o * plan.table_bytes);
-    for (int32_t i = 0; i < layout.inner; ++i) {
-      const uint8_t* table = outer_table + (layout.channel_is_inner ? i * plan.table_bytes : 0);
-      memcpy(out, table + indices.Next() * kSize, kSize);
-      out += kSize;
+  if (layout.channel_is_inner) {
+    // Channels along the last axis: the next table for every element, back to
+    // the first after each row of `inner` channels.
+    for (int32_t o = 0; o < layout.outer; ++o) {
+      const uint8_t* table = plan.values;
+      for (int32_t i = 0; i < layout.inner; ++i, table += plan.table_bytes, out += kSize) {
+        memcpy(out, table + indices.Next() * kSize, kSize);
+      }
     }
+    return;
+  }
+  const uint8_t* table = plan.values;  // channels along axis 0: one table per run
+  for (int32_t o = 0; o < layout.outer; ++o, table += plan.table_bytes) {
+    for (int32_t i = 0; i < layout.inner; ++i, out += kSize) memcpy(out, table + indices.Next() * kSize, kSize);
   }
 }
 
