@@ -6,7 +6,8 @@ scales: every ``StoredPart`` a layer declares with ``bits=None``) are first
 symmetrically to ``bits`` with one float32 scale. The kernels are
 then synthesized from the packed values and written into ordinary 1x1 Conv2D
 layers, so the exported file computes exactly what the packed generator model
-computes, and its accuracy is the packed model's accuracy.
+computes, and its accuracy is the packed model's accuracy. Generated kernels are
+synthesized by :mod:`tpw_export.synthesis`, the float32 routine the device runs.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import tf_keras as keras
 
 from tpw_export.errors import ExportError
 from tpw_export.packing import PACKING_BITS, fake_quantize
-from tpw_tf.layers import ExpandsToKernel, LayerCode, StoresParts
+from tpw_export.synthesis import int8_kernel, synthesis_parts, synthesize
+from tpw_tf.layers import ExpandsToKernel, GeneratedPointwise, LayerCode, StoresParts
 
 
 def stored_layers(model: keras.Model) -> list[StoresParts]:
@@ -73,22 +75,37 @@ def pack(model: keras.Model, *, bits: int = 8) -> keras.Model:
     return packed
 
 
-def baked_kernels(model: keras.Model) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+def baked_kernels(model: keras.Model, packed: keras.Model, *, bits: int,
+                  device_grid: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """``{layer name: ((1, 1, Cin, Cout) kernel, bias or None)}`` for every expanding layer.
 
-    Kernel inputs (generated latents) are evaluated once, from the generator as it stands.
+    A ``GeneratedPointwise`` kernel is :func:`tpw_export.synthesis.synthesize` of
+    ``model``'s generator side packed at ``bits`` (the device's arithmetic); with
+    ``device_grid`` it is written as ``q * step`` (:func:`tpw_export.synthesis.int8_kernel`),
+    so the converter's INT8 kernel is exactly the one the device synthesizes. Kernel
+    inputs of other expanding layers are evaluated once, from ``packed`` (= ``pack(model)``).
     """
-    layers = expanded_layers(model)
+    kernels = {}
+    for layer in expanded_layers(model):
+        if isinstance(layer, GeneratedPointwise):
+            kernel = synthesize(synthesis_parts(layer, bits=bits))
+            if device_grid:
+                q, step = int8_kernel(kernel)
+                kernel = q.astype(np.float32) * step
+            # The bias is no stored part: bake keeps it unpacked.
+            kernels[layer.name] = (kernel[None, None], layer.bias.numpy() if layer.use_bias else None)
+    layers = [layer for layer in expanded_layers(packed) if layer.name not in kernels]
     inputs = [_kernel_inputs(layer) for layer in layers]
     flat = [tensor for tensors in inputs for tensor in tensors]
     values = []
     if flat:
         # Kernel inputs are functions of the codes only; the input's values are never read.
-        values = keras.Model(model.inputs, flat)(np.zeros((1, *model.input_shape[1:]), np.float32))
+        values = keras.Model(packed.inputs, flat)(np.zeros((1, *packed.input_shape[1:]), np.float32))
         values = values if isinstance(values, (list, tuple)) else [values]
     values = iter(values)
-    return {layer.name: layer.baked_kernel(*itertools.islice(values, len(tensors)))
-            for layer, tensors in zip(layers, inputs)}
+    kernels.update((layer.name, layer.baked_kernel(*itertools.islice(values, len(tensors))))
+                   for layer, tensors in zip(layers, inputs))
+    return kernels
 
 
 def _plain_config(model: keras.Model, kernels: dict) -> dict:
@@ -118,24 +135,29 @@ def _plain_config(model: keras.Model, kernels: dict) -> dict:
     return {**config, "layers": layers}
 
 
-def bake(model: keras.Model, *, bits: int = 8) -> keras.Model:
+def bake(model: keras.Model, *, bits: int = 8, device_grid: bool = False) -> keras.Model:
     """Return a plain separable CNN equal to ``model`` packed at ``bits``.
 
     Args:
         model: a functional ``tf_keras`` model, with or without layers that expand to a
             kernel (``tpw_tf.layers.ExpandsToKernel``).
         bits: storage precision of generator, heads, codes and scales (4, 6 or 8).
+        device_grid: write generated kernels on the INT8 grid the device synthesizes
+            (the ``boot`` / ``lazy`` files' baked twin, see ``baked_kernels``); their float
+            outputs then differ from the packed model's by that INT8 rounding, which
+            the converted file has either way.
 
     Returns:
-        A new model of builtin Keras layers only; its float outputs equal
-        ``pack(model, bits=bits)``'s to within float rounding.
+        A new model of builtin Keras layers only; without ``device_grid`` its float
+        outputs equal ``pack(model, bits=bits)``'s to within float rounding.
 
     Raises:
         ExportError: ``bits`` is not one of ``PACKING_BITS``; a layer that makes a kernel
             does not state what it stores; a kept layer reads a generator-side one.
     """
+    generator_side_layers(model)  # a layer that does not state what it stores is refused before synthesis
     packed = pack(model, bits=bits)
-    kernels = baked_kernels(packed)
+    kernels = baked_kernels(model, packed, bits=bits, device_grid=device_grid)
     plain = keras.Model.from_config(_plain_config(packed, kernels))
     for layer in plain.layers:
         if layer.name in kernels:

@@ -142,7 +142,7 @@ MALFORMED = {
     "version": (dict(ancillary=_set(1, 2)), "DCM version 2, expected 1"),
     "lut_version": (dict(ancillary=_set(4, 0)), "decode type version 0 in DCM byte 4, expected 1"),
     "huffman": (dict(ancillary=_set(0, 1)), "Huffman decoding is not supported"),
-    "custom_type": (dict(ancillary=_set(0, 200)), "decode type 200, expected 0 (LUT) or 2 (pruning)"),
+    "custom_type": (dict(ancillary=_set(0, 200)), "decode type 200, expected 0 (LUT), 2 (pruning) or 128 (synthesized kernel)"),
 }
 
 

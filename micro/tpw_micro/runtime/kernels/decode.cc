@@ -7,6 +7,7 @@ namespace {
 
 // DCM decode types (byte 0) TFLM defines; 128-255 are application-defined.
 constexpr uint8_t kDecodeLut = 0, kDecodeHuffman = 1, kDecodePrune = 2;
+constexpr uint8_t kDecodeSynth = 128;  // tpw: a kernel synthesized from the packed generator
 
 Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
   const DecodeTensors tensors{k, node.output_index(k), node.input(2 * k), node.input(2 * k + 1), node.output(k)};
@@ -33,11 +34,12 @@ Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
   switch (dcm[kDcmType]) {
     case kDecodeLut: return PrepareLut(node, tensors, plan);
     case kDecodePrune: return PreparePrune(node, tensors, plan);
+    case kDecodeSynth: return PrepareSynth(node, tensors, plan);
     case kDecodeHuffman:
       return DecodeError(node, tensors, StatusCode::kUnsupported).Add("Huffman decoding is not supported");
     default:
       return DecodeError(node, tensors, StatusCode::kUnsupported)
-          .Add("decode type ").Add(dcm[kDcmType]).Add(", expected 0 (LUT) or 2 (pruning)");
+          .Add("decode type ").Add(dcm[kDcmType]).Add(", expected 0 (LUT), 2 (pruning) or 128 (synthesized kernel)");
   }
 }
 

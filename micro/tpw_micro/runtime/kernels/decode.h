@@ -5,7 +5,8 @@
 // output. An ancillary tensor starts with the 16-byte DECODE Common Metadata
 // (byte 0 the decode type, byte 1 the version, 1; bytes 4-15 for the type)
 // followed by the type's data; the wheel's compression/decode.py describes it.
-// Each decode type lives in its own file (decode_lut.cc, decode_prune.cc) and
+// Each decode type lives in its own file (decode_lut.cc, decode_prune.cc, and
+// decode_synth.cc for tpw's type 128, a synthesized kernel) and
 // only fills a DecodeOutput in Prepare; Eval calls the function chosen there.
 //
 // Lifetime: DECODE's outputs are planned arena tensors like any activation,
@@ -62,6 +63,7 @@ class BitReader {
 };
 
 struct DecodeOutput;
+struct SynthPlan;  // decode_synth.cc
 using DecodeFunction = void (*)(const DecodeOutput& plan, uint8_t* out);
 
 // What Eval needs to decode one output; filled by a decode type's Prepare.
@@ -73,6 +75,7 @@ struct DecodeOutput {
   DecodeChannels layout;
   size_t table_bytes;          // LUT: bytes of one channel's value table
   uint8_t bits;                // LUT: bits per index
+  const SynthPlan* synth;      // synthesized kernel: the generator side and scratch
 };
 
 // The encoded and ancillary tensors and the output of one pair, for Prepare.
@@ -106,6 +109,7 @@ inline DecodeFunction ForElementSize(size_t element_size, DecodeFunction size1, 
 // Decode types: Prepare checks the ancillary data against the output and fills `plan`.
 Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput* plan);
 Status PreparePrune(NodeContext& node, const DecodeTensors& tensors, DecodeOutput* plan);
+Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutput* plan);
 
 }  // namespace tpw
 
