@@ -105,12 +105,13 @@ def run_on_ray(todo: list[dict], out: Path, data_root: Path | None, started, *,
             outcome = failure_line(error.cause)
         except ray.exceptions.RayError as error:  # the worker or its node died
             outcome = failure_line(error)
-        waiting = followers.pop(trained_path(out, run), [])
+        yield run, outcome  # first, so the log shows a run end before the runs it lets start
+        shared = trained_path(out, run)
+        waiting = followers.pop(shared, [])
         if isinstance(outcome, dict):
-            checkpoint = ray.put(trained_path(out, run).read_bytes()) if waiting else None
+            checkpoint = ray.put(shared.read_bytes()) if waiting else None
             for follower in waiting:
                 submit(follower, checkpoint)
         elif waiting:
-            followers[trained_path(out, run)] = waiting[1:]
+            followers[shared] = waiting[1:]
             submit(waiting[0], None)
-        yield run, outcome
