@@ -7,7 +7,8 @@ broadcasting and, through each input's calibration amplitude, the
 quantization scales and zero points the converter picks. `dynamic_batch_cases`
 draws cases for models converted with a None batch, where a dilated
 convolution becomes SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND whose
-batched tensors store the batch-1 shape.
+batched tensors store the batch-1 shape, and a Reshape computes its target's
+batch with SHAPE -> STRIDED_SLICE -> PACK.
 """
 from __future__ import annotations
 
@@ -226,15 +227,48 @@ def space_batch(rng):
     return Case(f"space/batch {(h, w, c)} block{block} pads{pads}", [(h, w, c)], build, space_batch=True)
 
 
+def dynamic_reshape(rng):
+    """Reshape or Flatten under a None batch: Reshape's target batch becomes SHAPE ->
+    STRIDED_SLICE -> PACK feeding RESHAPE's shape input. (A -1 target is
+    test_shape_ops.py's: TFLM refuses a model that has one.)"""
+    h, w, c = _spatial(rng)
+    target = [(h * w, c), (1, h * w * c), (w, h, c), None][int(rng.integers(0, 4))]
+    layer = layers.Flatten if target is None else (lambda: layers.Reshape(target))
+    return Case(f"reshape {(h, w, c)}->{target or 'flat'}", [(h, w, c)],
+                lambda x: layers.ReLU()(layer()(layers.ReLU()(x[0]))))
+
+
+def _axis_slice(rng, extent: int):
+    """A Python index along an axis of `extent`: a non-empty slice, negative indices and
+    steps included, or (shrinking the axis) one integer index."""
+    if rng.random() < 0.15:
+        return int(rng.integers(-extent, extent))
+    while True:
+        step = int(rng.choice([1, 1, 2, 3, -1, -2]))
+        start = None if rng.random() < 0.3 else int(rng.integers(-extent, extent))
+        stop = None if rng.random() < 0.3 else int(rng.integers(-extent - 1, extent + 1))
+        if len(range(extent)[slice(start, stop, step)]) > 0:
+            return slice(start, stop, step)
+
+
+def strided_slice(rng):
+    """int8 data through STRIDED_SLICE: masks, negative indices and steps, shrunk axes."""
+    shape = _spatial(rng)
+    index = tuple(_axis_slice(rng, extent) for extent in shape)
+    if all(isinstance(i, int) for i in index):
+        index = (slice(None),) + index[1:]
+    text = ",".join(str(i) if isinstance(i, int) else f"{i.start}:{i.stop}:{i.step}" for i in index)
+    return Case(f"strided_slice {shape}[{text}]", [shape],
+                lambda x: layers.Lambda(lambda t: t[(slice(None),) + index])(x[0]))
+
+
 GENERATORS = [conv, depthwise, dense, pool, mean, add, mul, softmax, logistic, relu, pad, concat, reshape,
               space_batch, conv, depthwise]
 
 
-# With a None batch a Keras Reshape layer becomes SHAPE / STRIDED_SLICE / PACK
-# feeding RESHAPE, ops the runtime does not implement, so `reshape` is left out
-# (Flatten, in `dense`, keeps a constant [-1, N] shape and is covered).
 DYNAMIC_BATCH_GENERATORS = [dilated_conv, dilated_depthwise, strided_conv, strided_depthwise, dense, pool, mean, add, mul,
-                            softmax, logistic, relu, pad, concat, space_batch, dilated_conv, dilated_depthwise]
+                            softmax, logistic, relu, pad, concat, space_batch, dynamic_reshape, strided_slice,
+                            dilated_conv, dilated_depthwise]
 
 
 def random_cases(seed: int, count: int, generators=GENERATORS) -> list[Case]:

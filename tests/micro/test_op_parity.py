@@ -37,7 +37,7 @@ def test_float_io_quantize_and_dequantize_match_tflm():
 
 
 DYNAMIC_BATCHES = 2
-DYNAMIC_CASES = 34  # two cycles through every dynamic-batch generator
+DYNAMIC_CASES = 38  # two cycles through every dynamic-batch generator
 
 
 @pytest.mark.parametrize("seed", range(DYNAMIC_BATCHES))

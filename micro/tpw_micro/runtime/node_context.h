@@ -32,6 +32,8 @@ enum class OptionsType : uint8_t {
   kBatchToSpaceNd = 24,
   kSpaceToBatchNd = 25,
   kReducer = 27,
+  kStridedSlice = 32,
+  kPack = 59,
 };
 
 // One operator of the subgraph, as parsed (lives in the arena tail).

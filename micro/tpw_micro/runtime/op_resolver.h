@@ -35,8 +35,11 @@ enum class BuiltinOperator : int32_t {
   kSpaceToBatchNd = 38,
   kMean = 40,
   kSqueeze = 43,
+  kStridedSlice = 45,
   kPadV2 = 60,
   kExpandDims = 70,
+  kShape = 77,
+  kPack = 83,
   kQuantize = 114,
 };
 

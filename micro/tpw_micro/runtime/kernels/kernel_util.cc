@@ -179,4 +179,21 @@ Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tens
   return Status::Ok();
 }
 
+Status FoldOutput(NodeContext& node, Status (*compute)(NodeContext& node)) {
+  Tensor* output = node.output(0);
+  TPW_RETURN_IF_ERROR(node.AllocatePersistent(output->bytes, &output->data.raw));
+  TPW_RETURN_IF_ERROR(compute(node));
+  output->is_constant = true;
+  return Status::Ok();
+}
+
+Status FoldIfConstantInt32(NodeContext& node, Status (*compute)(NodeContext& node)) {
+  if (node.output(0)->type != TensorType::kInt32) return Status::Ok();
+  for (int32_t i = 0; i < node.num_inputs(); ++i) {
+    const Tensor* input = node.input(i);
+    if (input != nullptr && !input->is_constant) return Status::Ok();
+  }
+  return FoldOutput(node, compute);
+}
+
 }  // namespace tpw

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "kernels/registrations.h"  // so each kernel defines its registration as declared
 #include "node_context.h"
 #include "op_resolver.h"
 #include "quantization.h"
@@ -84,27 +85,19 @@ struct ChannelRequant {
 // Element strides of `shape` broadcast to `out_rank` dims (0 where broadcast).
 Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tensor* output, int32_t* strides);
 
-// The registration of every op, defined in the op's own file.
-const OpRegistration* Register_ADD();
-const OpRegistration* Register_AVERAGE_POOL_2D();
-const OpRegistration* Register_BATCH_TO_SPACE_ND();
-const OpRegistration* Register_CONCATENATION();
-const OpRegistration* Register_CONV_2D();
-const OpRegistration* Register_DECODE();  // the custom operator "TFLM_DECODE"
-const OpRegistration* Register_DEPTHWISE_CONV_2D();
-const OpRegistration* Register_DEQUANTIZE();
-const OpRegistration* Register_FULLY_CONNECTED();
-const OpRegistration* Register_LOGISTIC();
-const OpRegistration* Register_MAX_POOL_2D();
-const OpRegistration* Register_MEAN();
-const OpRegistration* Register_MUL();
-const OpRegistration* Register_PAD();
-const OpRegistration* Register_QUANTIZE();
-const OpRegistration* Register_RELU();
-const OpRegistration* Register_RELU6();
-const OpRegistration* Register_RESHAPE();
-const OpRegistration* Register_SOFTMAX();
-const OpRegistration* Register_SPACE_TO_BATCH_ND();
+// Constant folding of output 0, for the shape arithmetic a dynamic batch
+// converts into (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE's shape input).
+// FoldOutput runs `compute` in Prepare on output memory from the arena tail
+// and marks the output constant: the next op's Prepare can read its values,
+// planning gives it no head memory, and Eval skips the node (IsFolded).
+// Call it after SetOutputShape.
+Status FoldOutput(NodeContext& node, Status (*compute)(NodeContext& node));
+// FoldOutput when output 0 is int32 and every input is constant; otherwise
+// the output is left to Eval.
+Status FoldIfConstantInt32(NodeContext& node, Status (*compute)(NodeContext& node));
+// True for a node whose output FoldOutput computed (outputs are never
+// constant otherwise: NodeContext::ExpectCounts refuses that).
+inline bool IsFolded(const NodeContext& node) { return node.output(0)->is_constant; }
 
 }  // namespace tpw
 
