@@ -104,10 +104,7 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
     if schedule not in SCHEDULES:
         raise TpwError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
-    generated = [layer.name for layer in expanded_layers(model) if layer.stored_kind == "generated"]
-    if schedule != "baked" and generated and compress is None:
-        raise TpwError(f"schedule {schedule}: layer '{generated[0]}' stores a generator, which TFLM cannot "
-                       "decode; write --schedule baked, or --compress prune|cluster")
+    check_schedule(model, schedule, compress)
     if (compress or qat) and fine_tune is None:
         raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
     baked = bake(model, bits=bits)
@@ -131,6 +128,16 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
         decoded = compress_for_tflm(slimmed, encodings=ENCODINGS)
     return Exported(model, baked, slimmed, bits, compressed, qat, converted=flatbuffer, schedule=schedule,
                     decoded=decoded)
+
+
+def check_schedule(model: keras.Model, schedule: str, compress: str | None) -> None:
+    """One-line TpwError where ``schedule`` cannot be written as a file for ``model``:
+    boot / lazy of generated kernels store a generator, which TFLM cannot decode
+    (a ``compress``-ed model's kernels are stored, not generated)."""
+    generated = [layer.name for layer in expanded_layers(model) if layer.stored_kind == "generated"]
+    if schedule != "baked" and generated and compress is None:
+        raise TpwError(f"--schedule {schedule}: layer '{generated[0]}' stores a generator, which TFLM cannot "
+                       "decode; write --schedule baked, or --compress prune|cluster")
 
 
 def load_checkpoint(path: Path) -> keras.Model:
@@ -186,6 +193,8 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     else:
         train.seed_everything(seed)
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
+    check_schedule(model, schedule, compress)  # before the long work
+    if checkpoint is None:
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
     exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
                             qat=qat, fine_tune=(train_split.x, train_split.y), schedule=schedule)

@@ -59,59 +59,165 @@ WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t ta
 
 namespace {
 
-// Writes `count` outputs `out_step` apart: requant(sums) after
-// dots(x, sums, windows) starts from `base` for windows `x_step` apart, two at
-// a time (see RunDots) and one for an odd last output. `requant` is a copy so
-// the int8 stores cannot alias it and its shifts stay out of the loop.
-template <typename Dots>
-void SpanInPairs(const ChannelRequant requant, uint32_t base, const int8_t* x, int32_t x_step, int32_t count,
-                 int8_t* out, int32_t out_step, Dots dots) {
-  for (; count >= 2; count -= 2, x += 2 * x_step, out += 2 * out_step) {
-    uint32_t sums[2] = {base, base};
+ChannelRequant RequantOf(const ConvParams& p, const ConvRow& row, int32_t oc) {
+  return {p.multipliers[oc], p.shifts[oc], row.output_zero_point, p.act_min, p.act_max};
+}
+
+uint32_t BiasOf(const ConvRow& row, int32_t oc) {
+  return row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
+}
+
+// ChannelRequant's arithmetic (TFLM's two roundings, bit for bit) with the
+// per-call work done once per row: the shift split into its left and right
+// parts and RoundingDivideByPOT's mask and threshold precomputed. It skips
+// SaturatingRoundingDoublingHighMul's one saturating case (both operands
+// INT32_MIN): QuantizeMultiplier's significands are below 2^31.
+struct RowRequant {
+  int32_t multiplier, left_shift, right_shift, mask, threshold, zero_point, act_min, act_max;
+
+  RowRequant() = default;
+  explicit RowRequant(const ChannelRequant& r)
+      : multiplier(r.multiplier),
+        left_shift(r.shift > 0 ? r.shift : 0),
+        right_shift(r.shift > 0 ? 0 : -r.shift),
+        mask(static_cast<int32_t>((int64_t{1} << right_shift) - 1)),
+        threshold(mask >> 1),
+        zero_point(r.zero_point),
+        act_min(r.act_min),
+        act_max(r.act_max) {}
+
+  int8_t operator()(uint32_t sum) const {
+    const int64_t product = static_cast<int64_t>(static_cast<int32_t>(sum << left_shift)) * multiplier;
+    const int32_t high = static_cast<int32_t>((product + (int64_t{1} << 30)) >> 31);
+    const int32_t rounded = (high >> right_shift) + ((high & mask) > threshold - (high >> 31) ? 1 : 0);
+    int32_t acc = rounded + zero_point;
+    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
+    return static_cast<int8_t>(acc);
+  }
+};
+
+// Channels [oc, oc + kChannels) of a row, windows two at a time and one for
+// an odd last; dots(x, sums, windows) adds kChannels x windows window sums
+// (sums[c * windows + k]) to their starting values `base`. The requantizers
+// are local so the int8 stores cannot alias them.
+template <int kChannels, typename Dots>
+void ChannelsInPairs(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
+  RowRequant requant[kChannels];
+  for (int c = 0; c < kChannels; ++c) requant[c] = RowRequant(RequantOf(p, row, oc + c));
+  const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+  int8_t* out = row.out + oc;
+  int32_t count = row.count;
+  for (; count >= 2; count -= 2, x += 2 * row.x_step, out += 2 * row.out_depth) {
+    uint32_t sums[2 * kChannels];
+    for (int c = 0; c < kChannels; ++c) sums[2 * c] = sums[2 * c + 1] = base[c];
     dots(x, sums, std::integral_constant<int, 2>());
-    out[0] = requant(sums[0]);
-    out[out_step] = requant(sums[1]);
+    for (int c = 0; c < kChannels; ++c) {
+      out[c] = requant[c](sums[2 * c]);
+      out[row.out_depth + c] = requant[c](sums[2 * c + 1]);
+    }
   }
   if (count == 1) {
-    uint32_t sum = base;
-    dots(x, &sum, std::integral_constant<int, 1>());
-    *out = requant(sum);
+    uint32_t sums[kChannels];
+    for (int c = 0; c < kChannels; ++c) sums[c] = base[c];
+    dots(x, sums, std::integral_constant<int, 1>());
+    for (int c = 0; c < kChannels; ++c) out[c] = requant[c](sums[c]);
   }
+}
+
+// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
+// without the input offset: every tap of an interior window is inside the
+// input, so the offset's share of a sum is input_offset * sum(w), the same for
+// every window and added once to its base (modulo 2^32 like the sum). Channel
+// c's weights start at w + c * filter_stride.
+template <int kChannels, typename Dots>
+void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
+  const WindowWalk& walk = p.walk;
+  const int8_t* w = row.weights + oc * p.channels.filter_stride;
+  uint32_t base[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    const int8_t* wc = w + c * p.channels.filter_stride;
+    uint32_t weight_sum = 0;
+    for (int32_t t = 0; t < walk.taps; ++t) {
+      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
+    }
+    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
+  }
+  ChannelsInPairs<kChannels>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, auto windows) {
+    dots(w, x, sums, windows);
+  });
+}
+
+// kChannels filters filter_stride apart, each one contiguous run.
+template <int kChannels>
+void RunChannels(const ConvParams& p, const ConvRow& row, int32_t oc) {
+  OffsetFoldedChannels<kChannels>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
+    RunDots<kChannels, decltype(windows)::value>(w, p.channels.filter_stride, x, row.x_step, p.walk.run, sums);
+  });
+}
+
+// kLanes depthwise channels, neighbouring in weights and inputs when kLanes > 1.
+template <int kLanes>
+void StridedChannels(const ConvParams& p, const ConvRow& row, int32_t oc) {
+  const WindowWalk& walk = p.walk;
+  OffsetFoldedChannels<kLanes>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
+    ChannelDots<kLanes, decltype(windows)::value>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
+  });
 }
 
 }  // namespace
 
-void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_t bias, const int8_t* w,
-                  const int8_t* x, int32_t x_step, int32_t input_offset, int32_t count, int8_t* out,
-                  int32_t out_step) {
-  switch (walk.shape) {
-    case WalkShape::kRun:
-      SpanInPairs(requant, bias, x, x_step, count, out, out_step, [&](const int8_t* xi, uint32_t* sums, auto windows) {
-        RunDots<decltype(windows)::value>(w, xi, x_step, walk.run, input_offset, sums);
-      });
-      return;
-    case WalkShape::kStrided: {
-      // Every tap is inside the window, so the offset's share is the same for
-      // all outputs: input_offset * sum(w), added once (modulo 2^32 like the sum).
-      uint32_t weight_sum = 0;
-      for (int32_t t = 0; t < walk.taps; ++t) weight_sum += static_cast<uint32_t>(w[t * walk.tap_w]);
-      const uint32_t base = bias + static_cast<uint32_t>(input_offset) * weight_sum;
-      SpanInPairs(requant, base, x, x_step, count, out, out_step, [&](const int8_t* xi, uint32_t* sums, auto windows) {
-        StridedDots<decltype(windows)::value>(w, walk.tap_w, xi, walk.tap_x, x_step, walk.taps, sums);
-      });
-      return;
-    }
-    case WalkShape::kGeneral:
-      for (int32_t i = 0; i < count; ++i, x += x_step, out += out_step) {
-        uint32_t sum = bias;
-        for (int32_t r = 0; r < walk.rows; ++r) {
-          for (int32_t t = 0; t < walk.taps; ++t) {
-            sum = RunDot(w + r * walk.row_w + t * walk.tap_w, x + r * walk.row_x + t * walk.tap_x, walk.run,
-                         input_offset, sum);
-          }
+void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
+  int32_t oc = 0;
+  for (; oc + 2 <= row.out_depth; oc += 2) RunChannels<2>(p, row, oc);
+  if (oc < row.out_depth) RunChannels<1>(p, row, oc);
+}
+
+void depthwise_1xk_s8_4x2(const ConvParams& p, const ConvRow& row) {
+  int32_t oc = 0;
+  for (; oc + 4 <= row.out_depth; oc += 4) StridedChannels<4>(p, row, oc);
+  for (; oc < row.out_depth; ++oc) StridedChannels<1>(p, row, oc);
+}
+
+void depthwise_1xk_s8_1x2(const ConvParams& p, const ConvRow& row) {
+  for (int32_t oc = 0; oc < row.out_depth; ++oc) StridedChannels<1>(p, row, oc);
+}
+
+void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) {
+  const WindowWalk& walk = p.walk;
+  for (int32_t oc = 0; oc < row.out_depth; ++oc) {
+    const ChannelRequant requant = RequantOf(p, row, oc);
+    const int8_t* w = row.weights + oc * p.channels.filter_stride;
+    const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+    int8_t* out = row.out + oc;
+    for (int32_t i = 0; i < row.count; ++i, x += row.x_step, out += row.out_depth) {
+      uint32_t sum = BiasOf(row, oc);
+      for (int32_t r = 0; r < walk.rows; ++r) {
+        for (int32_t t = 0; t < walk.taps; ++t) {
+          sum = RunDot(w + r * walk.row_w + t * walk.tap_w, x + r * walk.row_x + t * walk.tap_x, walk.run,
+                       row.input_offset, sum);
         }
-        *out = requant(sum);
       }
+      *out = requant(sum);
+    }
+  }
+}
+
+void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
+  const ChannelLayout& ch = p->channels;
+  // Two neighbouring channels share one input run unless a group boundary
+  // (an odd number of channels per group) falls between them.
+  const bool pairs_share_input = ch.channels_per_group % 2 == 0 || ch.channels_per_group >= out_depth;
+  // Depth multiplier 1: channel c reads input c and weight c of each tap.
+  const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
+  switch (p->walk.shape) {
+    case WalkShape::kRun:
+      p->interior_row = pairs_share_input ? conv_1xk_s8_2x2 : conv_nxk_s8_generic;
+      return;
+    case WalkShape::kStrided:
+      p->interior_row = lanes_are_channels ? depthwise_1xk_s8_4x2 : depthwise_1xk_s8_1x2;
+      return;
+    case WalkShape::kGeneral:
+      p->interior_row = conv_nxk_s8_generic;
       return;
   }
 }

@@ -2,11 +2,11 @@
 // tensors, stride / dilation / padding / activation from the op's options, the
 // output shape check, per-channel multipliers and the optional int32 bias.
 //
-// Eval walks output channels outermost so each channel's filter, bias and
-// requantization parameters stay in registers while it sweeps the output
-// positions. Positions whose window lies wholly inside the input (the
-// interior, found in Prepare) take the fast WindowWalk; the few at the padded
-// border skip the taps that fall outside, as TFLM does.
+// Eval walks output rows; in each, the outputs whose window lies wholly inside
+// the input (the interior, found in Prepare) go to one interior-row variant
+// chosen in Prepare (SelectInteriorRow, the functions named
+// op_shape_dtype_variant below), and the few at the padded border skip the
+// taps that fall outside, as TFLM does.
 #ifndef TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 #define TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 
@@ -17,8 +17,8 @@ namespace tpw {
 
 enum { kConvInput = 0, kConvFilter = 1, kConvBias = 2 };
 
-// How an interior window is summed; chosen once in Prepare (SelectWalkShape)
-// and dispatched on in Eval.
+// How an interior window is summed (MakeWindowWalk); SelectInteriorRow picks
+// the variant that runs it.
 enum class WalkShape : int32_t {
   kRun,      // one contiguous run (1x1 pointwise, 1xK on height-1 inputs)
   kStrided,  // one row of single values `tap` apart (depthwise, one filter row)
@@ -49,6 +49,8 @@ struct ChannelLayout {
   int32_t group_input_stride;  //   (oc / channels_per_group) * group_input_stride
 };
 
+struct ConvRow;
+
 struct ConvParams {
   SpatialDim height, width;
   int32_t stride_h, stride_w, dilation_h, dilation_w;
@@ -59,7 +61,36 @@ struct ConvParams {
   int32_t y_begin, y_end, x_begin, x_end;
   WindowWalk walk;  // meaningful when the interior is not empty
   ChannelLayout channels;
+  void (*interior_row)(const ConvParams& p, const ConvRow& row);  // set by SelectInteriorRow
 };
+
+// The interior outputs [x_begin, x_end) of one output row, every channel.
+struct ConvRow {
+  const int8_t* x;       // first window's input, channel 0
+  int32_t x_step;        // int8 elements between neighbouring windows
+  int32_t count;         // windows
+  int8_t* out;           // first window's output, channel 0
+  int32_t out_depth;     // output channels, also the step between outputs
+  int32_t input_offset;  // -input zero point
+  const int8_t* weights;
+  const int32_t* bias;   // nullptr when the op has none
+  int32_t output_zero_point;
+};
+
+// Interior-row variants (CMSIS-NN naming: op, window shape, dtype, blocking).
+// WalkShape::kRun with channel pairs in one group: two channels x two windows
+// per dot product block (1x1 pointwise and 1xK on height-1 maps).
+void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
+// WalkShape::kStrided, depth multiplier 1 (neighbouring channels read
+// neighbouring inputs and weights): four channels per word, two windows.
+void depthwise_1xk_s8_4x2(const ConvParams& p, const ConvRow& row);
+// WalkShape::kStrided otherwise: one channel, two windows.
+void depthwise_1xk_s8_1x2(const ConvParams& p, const ConvRow& row);
+// Any walk (kGeneral, grouped kRun): one channel, one window.
+void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
+
+// Sets p->interior_row from p->walk and p->channels for `out_depth` channels.
+void SelectInteriorRow(ConvParams* p, int32_t out_depth);
 
 // What differs between the two ops: the filter's channel dimension and the
 // field numbers of the options table.
@@ -94,13 +125,6 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
   }
 }
 
-// Writes `count` outputs of one channel, `out_step` apart, whose windows lie
-// inside the input and start `x_step` inputs apart from `x`; each is
-// requant(bias + sum of w * (x + input_offset) along p.walk).
-void InteriorSpan(const WindowWalk& walk, const ChannelRequant& requant, uint32_t bias, const int8_t* w,
-                  const int8_t* x, int32_t x_step, int32_t input_offset, int32_t count, int8_t* out,
-                  int32_t out_step);
-
 // Fills output [N, OH, OW, C]; border(b, in_y0, in_x0, oc) returns the sum of
 // weight * (input - zero_point) over the taps of a window that crosses the
 // padding. Bias, requantization and clamping follow.
@@ -113,38 +137,36 @@ void EvalConv(NodeContext& node, Border border) {
   const int32_t batches = Dim(output, 0), out_h = Dim(output, 1), out_w = Dim(output, 2);
   const int32_t out_depth = Dim(output, 3);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
-  const int32_t input_offset = -input->params.zero_point;
-  const int8_t* weights = node.input(kConvFilter)->data.int8;
-  for (int32_t oc = 0; oc < out_depth; ++oc) {
-    const int8_t* w = weights + oc * p.channels.filter_stride;
-    const int8_t* in_channel =
-        input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
-    const uint32_t bias_value = bias != nullptr ? static_cast<uint32_t>(bias->data.i32[oc]) : 0u;
-    const ChannelRequant requant = {p.multipliers[oc], p.shifts[oc], output->params.zero_point, p.act_min,
-                                    p.act_max};
-    // Outputs [0, x_begin) and [x_end, out_w) of an interior row, and whole
-    // rows outside [y_begin, y_end), cross the padding.
-    auto border_span = [&](int32_t b, int32_t oy, int32_t ox_begin, int32_t ox_end) {
-      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-      int8_t* out = output->data.int8 + ((b * out_h + oy) * out_w + ox_begin) * out_depth + oc;
-      for (int32_t ox = ox_begin; ox < ox_end; ++ox, out += out_depth) {
-        *out = requant(bias_value + border(b, in_y0, ox * p.stride_w - p.width.padding, oc));
+  ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
+                 -input->params.zero_point, node.input(kConvFilter)->data.int8,
+                 bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point};
+  // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
+  auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {
+    const ChannelRequant requant = {p.multipliers[oc], p.shifts[oc], row.output_zero_point, p.act_min, p.act_max};
+    const uint32_t bias_value = row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
+    const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+    int8_t* out = output->data.int8 + ((b * out_h + oy) * out_w + ox_begin) * out_depth + oc;
+    for (int32_t ox = ox_begin; ox < ox_end; ++ox, out += out_depth) {
+      *out = requant(bias_value + border(b, in_y0, ox * p.stride_w - p.width.padding, oc));
+    }
+  };
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
+        for (int32_t oc = 0; oc < out_depth; ++oc) border_span(b, oy, oc, 0, out_w);
+        continue;
       }
-    };
-    for (int32_t b = 0; b < batches; ++b) {
-      for (int32_t oy = 0; oy < out_h; ++oy) {
-        if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
-          border_span(b, oy, 0, out_w);
-          continue;
+      if (p.x_begin > 0 || p.x_end < out_w) {
+        for (int32_t oc = 0; oc < out_depth; ++oc) {
+          border_span(b, oy, oc, 0, p.x_begin);
+          border_span(b, oy, oc, p.x_end, out_w);
         }
-        border_span(b, oy, 0, p.x_begin);
-        const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-        const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
-        InteriorSpan(p.walk, requant, bias_value, w, in_channel + ((b * in_h + in_y0) * in_w + in_x0) * in_depth,
-                     p.stride_w * in_depth, input_offset, p.x_end - p.x_begin,
-                     output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth + oc, out_depth);
-        border_span(b, oy, p.x_end, out_w);
       }
+      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+      const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
+      row.x = input->data.int8 + ((b * in_h + in_y0) * in_w + in_x0) * in_depth;
+      row.out = output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth;
+      p.interior_row(p, row);
     }
   }
 }

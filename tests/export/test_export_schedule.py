@@ -1,0 +1,54 @@
+"""tpw-export --schedule: the boot file is smaller than the baked one, TFLM gives the
+baked file's outputs on it, and the ledger's boot flash is its size."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tpw_export.tflm import quantize_inputs, run_tflm
+from tpw_tf.data import load
+
+
+def tpw_export(*args):
+    return subprocess.run([sys.executable, "-m", "tpw_export.cli", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def ternary(tmp_path_factory):
+    """One trained ternary_cnn written as its boot file, then (from its checkpoint) as its baked file."""
+    folder = tmp_path_factory.mktemp("schedule")
+    boot = tpw_export("--dataset", "synthetic", "--model", "ternary_cnn", "--schedule", "boot",
+                      "--out", folder / "t.tflite", "--epochs", 1, "--quiet")
+    assert boot.returncode == 0, boot.stderr
+    baked = tpw_export("--dataset", "synthetic", "--checkpoint", folder / "t.keras", "--out", folder / "b.tflite",
+                       "--quiet")
+    assert baked.returncode == 0, baked.stderr
+    return folder
+
+
+def test_the_boot_file_is_smaller_and_its_size_is_the_ledgers_flash(ternary):
+    boot, baked = (ternary / "t.tflite").read_bytes(), (ternary / "b.tflite").read_bytes()
+    ledger = json.loads((ternary / "t.ledger.json").read_text())
+    assert len(boot) < len(baked)
+    assert ledger["files"] == {"t.tflite": "boot"}
+    assert ledger["schedules"]["boot"]["flash_bytes"] == ledger["schedules"]["lazy"]["flash_bytes"] == len(boot)
+    assert ledger["schedules"]["boot"]["file"] and not ledger["schedules"]["baked"]["file"]
+    assert ledger["schedules"]["baked"]["flash_bytes"] == ledger["flatbuffer_bytes"] == len(baked)
+    assert ledger["written"]["file_bytes"] == len(boot)
+    assert ledger["parity"]["decoded_mismatched_windows"] == 0
+
+
+def test_tflm_gives_the_baked_files_outputs_on_the_boot_file(ternary):
+    boot, baked = (ternary / "t.tflite").read_bytes(), (ternary / "b.tflite").read_bytes()
+    x = quantize_inputs(baked, load("synthetic").splits["test"].x)
+    np.testing.assert_array_equal(run_tflm(boot, x), run_tflm(baked, x))
+
+
+def test_a_generator_has_no_boot_file(tmp_path):
+    """hypertinypw's boot schedule stores a generator TFLM cannot decode: refused, nothing written."""
+    result = tpw_export("--dataset", "synthetic", "--schedule", "lazy", "--out", tmp_path / "g.tflite",
+                        "--epochs", 1, "--quiet")
+    assert result.returncode == 2 and result.stderr.startswith("error: --schedule lazy: layer ")
+    assert len(result.stderr.strip().splitlines()) == 1 and not list(tmp_path.iterdir())
