@@ -262,8 +262,31 @@ def strided_slice(rng):
                 lambda x: layers.Lambda(lambda t: t[(slice(None),) + index])(x[0]))
 
 
+def kernel_variant(rng):
+    """A height-1 conv or depthwise conv shaped for the runtime's interior-row variants:
+    1x1 and 1xK runs with odd channel counts and run tails (conv_1xk_s8_2x2), depthwise
+    (1, K) with depth multiplier 1 over 4-channel lanes and their tail
+    (depthwise_1xk_s8_4x2) or a multiplier of 2 (depthwise_1xk_s8_1x2)."""
+    w, c = int(rng.integers(6, 21)), int(rng.integers(4, 14))
+    kw, stride = int(rng.choice([1, 1, 3, 5, 7])), int(rng.choice([1, 1, 2]))
+    padding, act = str(rng.choice(["same", "valid"])), _activation(rng)
+    kw = min(kw, w) if padding == "valid" else kw
+    init = keras.initializers.RandomNormal(0, float(rng.uniform(0.1, 1.5)))
+    bias_init = keras.initializers.RandomNormal(0, 0.5)
+    if rng.random() < 0.5:
+        filters = int(rng.integers(1, 12))
+        return Case(f"conv variant 1x{w}x{c} k(1,{kw}) s{stride} {padding} f{filters} {act}", [(1, w, c)],
+                    lambda x: layers.Conv2D(filters, (1, kw), strides=stride, padding=padding, activation=act,
+                                            kernel_initializer=init, bias_initializer=bias_init)(x[0]))
+    multiplier = int(rng.choice([1, 1, 2]))
+    return Case(f"depthwise variant 1x{w}x{c} k(1,{kw}) s{stride} {padding} m{multiplier} {act}", [(1, w, c)],
+                lambda x: layers.DepthwiseConv2D((1, kw), strides=stride, padding=padding,
+                                                 depth_multiplier=multiplier, activation=act,
+                                                 depthwise_initializer=init, bias_initializer=bias_init)(x[0]))
+
+
 GENERATORS = [conv, depthwise, dense, pool, mean, add, mul, softmax, logistic, relu, pad, concat, reshape,
-              space_batch, conv, depthwise]
+              space_batch, conv, depthwise, kernel_variant, kernel_variant]
 
 
 DYNAMIC_BATCH_GENERATORS = [dilated_conv, dilated_depthwise, strided_conv, strided_depthwise, dense, pool, mean, add, mul,
