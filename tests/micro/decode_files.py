@@ -90,3 +90,16 @@ def aligned(model) -> bytes:
 def decode_count(flatbuffer: bytes) -> int:
     operators = model_editor.read(flatbuffer).subgraphs[0].operators
     return sum(op.custom_code == decode_insert.DECODE_CUSTOM_OP_NAME for op in operators)
+
+
+def edit_first_decode(flatbuffer: bytes, *, ancillary=None, encoded=None) -> bytes:
+    """The file with the first DECODE's ancillary and/or encoded bytes rewritten by the
+    given functions (bytearray -> bytearray), for malformed-data tests."""
+    model = model_editor.read(flatbuffer)
+    op = next(op for op in model.subgraphs[0].operators if op.custom_code == decode_insert.DECODE_CUSTOM_OP_NAME)
+    for tensor, edit in ((op.inputs[1], ancillary), (op.inputs[0], encoded)):
+        if edit is not None:
+            data = edit(bytearray(bytes(tensor.buffer.data)))
+            tensor.buffer = model_editor.Buffer(data=bytes(data))
+            tensor.shape = (len(data),)
+    return aligned(model)

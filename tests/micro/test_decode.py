@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
-from tflite_micro.tensorflow.lite.micro.compression import decode_insert, model_editor, spec
+from tflite_micro.tensorflow.lite.micro.compression import spec
 from tflite_micro.tensorflow.lite.micro.compression.compress import compress
 
 import decode_files
@@ -114,18 +114,6 @@ def test_decoded_and_uncompressed_files_agree(per_channel, inputs):
     assert np.array_equal(host_runtime.run(decode_files.prune_file(per_channel), inputs)[0], ours[0])
 
 
-def _edit_first_decode(flatbuffer: bytes, *, ancillary=None, encoded=None) -> bytes:
-    """The file with the first DECODE's ancillary and/or encoded bytes rewritten."""
-    model = model_editor.read(flatbuffer)
-    op = next(op for op in model.subgraphs[0].operators if op.custom_code == decode_insert.DECODE_CUSTOM_OP_NAME)
-    for tensor, edit in ((op.inputs[1], ancillary), (op.inputs[0], encoded)):
-        if edit is not None:
-            data = edit(bytearray(bytes(tensor.buffer.data)))
-            tensor.buffer = model_editor.Buffer(data=bytes(data))
-            tensor.shape = (len(data),)
-    return decode_files.aligned(model)
-
-
 def _set(position: int, value: int):
     def edit(data: bytearray) -> bytearray:
         data[position] = value
@@ -142,14 +130,14 @@ MALFORMED = {
     "version": (dict(ancillary=_set(1, 2)), "DCM version 2, expected 1"),
     "lut_version": (dict(ancillary=_set(4, 0)), "decode type version 0 in DCM byte 4, expected 1"),
     "huffman": (dict(ancillary=_set(0, 1)), "Huffman decoding is not supported"),
-    "custom_type": (dict(ancillary=_set(0, 200)), "decode type 200, expected 0 (LUT), 2 (pruning) or 128 (synthesized kernel)"),
+    "custom_type": (dict(ancillary=_set(0, 200)), "decode type 200, expected 0 (LUT)"),
 }
 
 
 @pytest.mark.parametrize("case", MALFORMED)
 def test_malformed_lut_is_refused_naming_the_tensor(per_channel, inputs, case):
     edits, expected = MALFORMED[case]
-    flatbuffer = _edit_first_decode(decode_files.lut_file(per_channel, 3, per_channel=True), **edits)
+    flatbuffer = decode_files.edit_first_decode(decode_files.lut_file(per_channel, 3, per_channel=True), **edits)
     with pytest.raises(MicroError, match=rf"DECODE \(node \d+\): tensor \d+: .*{re.escape(expected)}"):
         host_runtime.run(flatbuffer, inputs)
 
@@ -157,9 +145,11 @@ def test_malformed_lut_is_refused_naming_the_tensor(per_channel, inputs, case):
 def test_per_tensor_table_under_per_channel_scales_is_refused(per_channel, inputs):
     """The wheel steps to a next table for each scale and reads past the one it was
     given (its outputs then differ from the uncompressed file's): refused here."""
-    index, _ = next((i, t) for i, t in decode_files.constants(per_channel) if decode_files.scale_count(t) > 1 and t.array.dtype == np.int8)
+    index = next(i for i, t in decode_files.constants(per_channel)
+                 if decode_files.scale_count(t) > 1 and t.array.dtype == np.int8)
+    table = spec.LookUpTableCompression(7, spec.PerTensor())
     with captured_fd(2):
-        flatbuffer = bytes(compress(per_channel, [spec.Tensor(0, index, [spec.LookUpTableCompression(7, spec.PerTensor())])]))
+        flatbuffer = bytes(compress(per_channel, [spec.Tensor(0, index, [table])]))
     with pytest.raises(MicroError, match=r"ancillary data has \d+ bytes, \d+ value tables of \d+ elements need"):
         host_runtime.run(flatbuffer, inputs)
 
@@ -169,6 +159,6 @@ def test_per_tensor_table_under_per_channel_scales_is_refused(per_channel, input
     (dict(encoded=lambda d: d[:-1]), "encoded mask has"),
 ])
 def test_malformed_pruning_is_refused_naming_the_tensor(per_channel, inputs, edits, expected):
-    flatbuffer = _edit_first_decode(decode_files.prune_file(per_channel), **edits)
+    flatbuffer = decode_files.edit_first_decode(decode_files.prune_file(per_channel), **edits)
     with pytest.raises(MicroError, match=rf"DECODE \(node \d+\): tensor \d+: .*{re.escape(expected)}"):
         host_runtime.run(flatbuffer, inputs)

@@ -50,7 +50,8 @@ Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput*
   const size_t count = static_cast<size_t>(Elements(tensors.output));
   const size_t element = TensorTypeSize(tensors.output->type);
   const size_t stride = dcm[kLutStride];
-  const size_t index_bytes = (count * bits + 7) / 8;
+  // 64-bit sums: on a 32-bit target count * bits and the table sizes below can wrap.
+  const uint64_t index_bytes = (static_cast<uint64_t>(count) * bits + 7) / 8;
   if (tensors.encoded->bytes < index_bytes) {
     return DecodeError(node, tensors, StatusCode::kInvalidModel)
         .Add("encoded data has ").Add(static_cast<int32_t>(tensors.encoded->bytes)).Add(" bytes, ")
@@ -60,7 +61,7 @@ Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput*
   // A per-tensor table under per-channel scales lands here too: TFLM steps to
   // a next table for every channel and would read past the ancillary data.
   const size_t channels = static_cast<size_t>(plan->layout.channels);
-  const size_t table_bytes = kDcmBytes + channels * stride * element;
+  const uint64_t table_bytes = kDcmBytes + static_cast<uint64_t>(channels) * stride * element;
   if (tensors.ancillary->bytes < table_bytes) {
     return DecodeError(node, tensors, StatusCode::kInvalidModel)
         .Add("ancillary data has ").Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, ")

@@ -58,7 +58,8 @@ Status PreparePrune(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   int8_t* zero_points = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocatePersistent(static_cast<size_t>(channels), reinterpret_cast<void**>(&zero_points)));
   for (int32_t c = 0; c < channels; ++c) {
-    const int64_t zero_point = stored == 0 ? 0 : quantization.zero_points.Get<int64_t>(stored == 1 ? 0 : static_cast<uint32_t>(c));
+    const uint32_t entry = stored == 1 ? 0 : static_cast<uint32_t>(c);
+    const int64_t zero_point = stored == 0 ? 0 : quantization.zero_points.Get<int64_t>(entry);
     if (zero_point != 0 && tensors.output->type != TensorType::kInt8) {
       return DecodeError(node, tensors, StatusCode::kUnsupported)
           .Add("zero point of channel ").Add(c).Add(" is not 0; TFLM prunes only int8 with other zero points");
