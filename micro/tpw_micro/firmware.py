@@ -4,7 +4,9 @@
 
 1. ``make firmware`` embeds the model and the int8 inputs (as the C arrays ``xxd -i``
    prints) into the harness in ``firmware/stm32l4`` and links an ELF for the
-   STM32L475VG. Board and runtime objects are built once and shared; each distinct
+   STM32L475VG. The op resolver is generated from the model's operator codes
+   (:func:`resolver_source`, as TFLM's generator does), so ``--gc-sections`` drops the
+   kernels the model does not use. Board and runtime objects are built once and shared; each distinct
    (model, inputs) pair gets its own folder named by their hash, so running the same
    pair again only re-runs the simulator.
 2. :mod:`tpw_micro.qemu` boots it and counts instructions.
@@ -18,12 +20,14 @@ export code: it takes a ``.tflite`` and gives results.
 from __future__ import annotations
 
 import hashlib
+import re
+import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from tpw_micro.build import SOURCES, build_dir, make
+from tpw_micro.build import RUNTIME_SOURCES, SOURCES, build_dir, make
 from tpw_micro.elf import section_sizes
 from tpw_micro.errors import MicroError
 from tpw_micro.qemu import DEFAULT_TIMEOUT_S, SimRun, parse_lines, run_elf
@@ -64,6 +68,10 @@ def build_firmware(model_bytes: bytes, inputs_int8: np.ndarray) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     # make always runs: it relinks when the harness or runtime changed, and its
     # copy rules leave an unchanged model untouched so nothing else is redone.
+    resolver = out / "model_resolver.cc"
+    source = resolver_source(model_bytes)
+    if not resolver.exists() or resolver.read_text() != source:  # unchanged: make keeps the object
+        resolver.write_text(source)
     with tempfile.TemporaryDirectory(dir=out) as staging:
         model_path = Path(staging) / "model.tflite"
         inputs_path = Path(staging) / "inputs.bin"
@@ -71,6 +79,88 @@ def build_firmware(model_bytes: bytes, inputs_int8: np.ndarray) -> Path:
         inputs_path.write_bytes(inputs.tobytes())
         _make("firmware", MODEL=model_path, INPUTS=inputs_path, OUT=out)
     return out / "firmware.elf"
+
+
+# The one table of builtin codes and kernels is all_ops_resolver.cc; a model's resolver
+# copies the rows its operator codes name, so a new kernel is one row there.
+_BUILTIN_ROW = re.compile(r"AddBuiltin\(BuiltinOperator::(\w+), (Register_\w+)\(\)\);")
+_CUSTOM_ROW = re.compile(r'AddCustom\("([^"]+)", (Register_\w+)\(\)\);')
+_ENUM_VALUE = re.compile(r"^\s*(k\w+) = (\d+),", re.MULTILINE)
+_INCLUDE = re.compile(r'^#include "kernels/[^"]+"$', re.MULTILINE)
+_CUSTOM_CODE = 32  # BuiltinOperator_CUSTOM in the TFLite schema
+
+
+def _table_field(buf: bytes, table: int, field: int) -> int | None:
+    """Absolute position of ``field`` of the flatbuffer table at ``table``, or None if absent."""
+    vtable = table - struct.unpack_from("<i", buf, table)[0]
+    vtable_size = struct.unpack_from("<H", buf, vtable)[0]
+    if 4 + 2 * field + 2 > vtable_size:
+        return None
+    offset = struct.unpack_from("<H", buf, vtable + 4 + 2 * field)[0]
+    return table + offset if offset else None
+
+
+def _deref(buf: bytes, position: int) -> int:
+    return position + struct.unpack_from("<I", buf, position)[0]
+
+
+def operator_codes(model_bytes: bytes) -> list[int | str]:
+    """The model's operator codes: a builtin's number, or a custom op's name.
+
+    Model.operator_codes (field 1) of OperatorCode tables; the builtin is the larger of
+    deprecated_builtin_code (field 0, int8) and builtin_code (field 3, int32), as TFLM
+    reads it; a custom op (code 32) is named by custom_code (field 1).
+    """
+    try:
+        codes_field = _table_field(model_bytes, _deref(model_bytes, 0), 1)
+        if codes_field is None:
+            return []
+        vector = _deref(model_bytes, codes_field)
+        codes: list[int | str] = []
+        for i in range(struct.unpack_from("<I", model_bytes, vector)[0]):
+            table = _deref(model_bytes, vector + 4 + 4 * i)
+            fields = [_table_field(model_bytes, table, f) for f in (0, 1, 3)]
+            deprecated = struct.unpack_from("<b", model_bytes, fields[0])[0] if fields[0] is not None else 0
+            builtin = struct.unpack_from("<i", model_bytes, fields[2])[0] if fields[2] is not None else 0
+            code = max(deprecated, builtin)
+            if code == _CUSTOM_CODE and fields[1] is not None:
+                name = _deref(model_bytes, fields[1])
+                length = struct.unpack_from("<I", model_bytes, name)[0]
+                codes.append(model_bytes[name + 4:name + 4 + length].decode("utf-8"))
+            else:
+                codes.append(code)
+        return codes
+    except (struct.error, UnicodeDecodeError) as err:
+        raise MicroError(f"model: cannot read its operator codes ({err})") from None
+
+
+def resolver_source(model_bytes: bytes) -> str:
+    """C++ defining ``tpw::AddModelOps`` (``firmware/stm32l4/model_resolver.h``): the rows of
+    ``all_ops_resolver.cc`` the model's operator codes name. A code the runtime has no
+    kernel for gets no row; AllocateTensors then names the op, as with AllOpsResolver."""
+    numbers = {name: int(value) for name, value in
+               _ENUM_VALUE.findall((RUNTIME_SOURCES / "op_resolver.h").read_text())}
+    table = (RUNTIME_SOURCES / "all_ops_resolver.cc").read_text()
+    used = set(operator_codes(model_bytes))
+    rows = [f"  TPW_RETURN_IF_ERROR(resolver->AddBuiltin(BuiltinOperator::{name}, {register}()));"
+            for name, register in _BUILTIN_ROW.findall(table) if numbers.get(name) in used]
+    rows += [f'  TPW_RETURN_IF_ERROR(resolver->AddCustom("{name}", {register}()));'
+             for name, register in _CUSTOM_ROW.findall(table) if name in used]
+    return "\n".join([
+        "// Generated by tpw_micro.firmware.resolver_source from the model's operator codes:",
+        "// the rows of all_ops_resolver.cc it uses, so the link keeps only these kernels.",
+        *_INCLUDE.findall(table),  # the headers declaring the table's Register_* functions
+        '#include "model_resolver.h"',
+        "",
+        "namespace tpw {",
+        "",
+        "Status AddModelOps(OpResolver* resolver) {",
+        *rows,
+        "  return Status::Ok();",
+        "}",
+        "",
+        "}  // namespace tpw",
+        ""])
 
 
 def _check_inputs(inputs_int8) -> np.ndarray:

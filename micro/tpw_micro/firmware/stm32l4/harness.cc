@@ -11,6 +11,7 @@
 #include "board.h"
 #include "markers.h"
 #include "micro_interpreter.h"
+#include "model_resolver.h"
 #include "op_resolver.h"
 #include "report.h"
 #include "status.h"
@@ -53,10 +54,13 @@ int main() {
   const uint32_t sysclk_hz = board_clock_init();
   board_uart_init(sysclk_hz);
 
-  tpw::AllOpsResolver resolver;
+  // Only the model's ops (model_resolver.h), so no other kernel is linked.
+  tpw::OpResolver resolver;
+  tpw::Status status = tpw::AddModelOps(&resolver);
+  if (!status.ok()) Fail(TPW_RUN_ALLOCATE_FAILED, status);
   tpw::MicroInterpreter interpreter(model_tflite, model_tflite_len, resolver, tpw_arena,
                                     sizeof(tpw_arena));
-  tpw::Status status = interpreter.AllocateTensors();
+  status = interpreter.AllocateTensors();
   if (!status.ok()) Fail(TPW_RUN_ALLOCATE_FAILED, status);
 
   tpw::Tensor* input = interpreter.input(0);
