@@ -3,14 +3,14 @@
     tpw-eval MODEL.tflite --dataset D [--data-dir DIR] [--split test] [--json REPORT.json]
              [--median-width W] [--resamples 1000] [--seed 0]
 
-The flatbuffer runs in a child process that imports tflite-runtime and never
-TensorFlow (tflite-runtime 2.14 crashes in a process that has loaded TF 2.21;
-this module imports neither, so the child can import it). Before that, tpw's
+The flatbuffer runs in a child process through TFLM (the ``tflite-micro`` wheel's
+interpreter, which never imports TensorFlow), so the metrics are the device's, and
+every file ``tpw-export`` writes runs: slimmed files (one-entry per-channel zero
+points, which tflite-runtime refuses) and DECODE-compressed ones. Before that, tpw's
 micro runtime, whose reader bounds-checks every index and buffer, checks the
-file: tflite-runtime and TFLM crash on some malformed files instead of raising,
-and the parent never loads the model into a native interpreter at all. A child
-that still crashes is reported by its signal. The child uses the
-reference kernels, whose outputs equal TFLM's, so the metrics are the device's. Validation and the
+file: TFLM crashes on some malformed files instead of raising, and the parent
+never loads the model into a native interpreter at all. A child that still
+crashes is reported by its signal. Validation and the
 evaluated split go through the same INT8 model; for a binary task the decision
 threshold is tuned on the validation scores only, then applied to the split
 (which therefore cannot be ``val`` itself).
@@ -41,45 +41,24 @@ from tpw_tf.errors import TpwError
 _CHILD = "import sys; from tpw_eval.evaluate import interpret_files; interpret_files(*sys.argv[1:])"
 
 
-def _interpreter(model_path: str):
-    """A tflite-runtime interpreter (ai-edge-litert, then tf.lite, where tflite-runtime is absent)."""
-    if "tensorflow" in sys.modules:
-        raise ExportError("the INT8 interpreter must run in a process that has not imported TensorFlow")
-    try:
-        from tflite_runtime import interpreter as lite
-    except ImportError:
-        try:
-            from ai_edge_litert import interpreter as lite
-        except ImportError:
-            from tensorflow.lite.python import interpreter as lite
-    # The reference kernels are the ones TFLM's match bit for bit (tests/eval checks the reference
-    # outputs equal TFLM's); measured once on tflite-runtime 2.14, the optimized ones differed from
-    # TFLM by one LSB on about 1 window in 8.
-    return lite.Interpreter(model_path=model_path,
-                            experimental_op_resolver_type=lite.OpResolverType.BUILTIN_REF)
-
-
 def interpret_files(model_path: str, inputs_path: str, outputs_path: str) -> None:
-    """Child side: run every float window of ``inputs_path`` (.npy) and save int8 outputs and their scale.
+    """Child side: run every float window of ``inputs_path`` (.npy) through TFLM and save
+    the outputs and their scale.
 
     Windows are quantized with the input tensor's own scale and zero point and
-    run one at a time (the batch size a microcontroller uses). Writes an .npz
-    with ``outputs`` int8 ``(N, K)``, ``scale`` and ``zero_point``.
+    run one at a time (the batch size a microcontroller uses), in an arena sized
+    by :func:`tpw_export.tflm.arena_size`. Writes an .npz with ``outputs`` int8
+    ``(N, K)``, ``scale`` and ``zero_point``.
     """
-    interpreter = _interpreter(model_path)
-    interpreter.allocate_tensors()
-    source, = interpreter.get_input_details()
-    target, = interpreter.get_output_details()
+    from tpw_export import tflm
+
+    flatbuffer = Path(model_path).read_bytes()
+    source, target = tflm.io_details(flatbuffer)
     x = np.load(inputs_path)
     if source["dtype"] == np.int8:
-        x = host_runtime.quantize(x, *source["quantization"])
-    x = x.astype(source["dtype"])
-    outputs = np.empty((len(x), target["shape"][-1]), target["dtype"])
-    for i, window in enumerate(x):
-        interpreter.set_tensor(source["index"], window[np.newaxis])
-        interpreter.invoke()
-        outputs[i] = interpreter.get_tensor(target["index"])[0]
-    scale, zero_point = target["quantization"] if target["dtype"] == np.int8 else (1.0, 0)
+        x = host_runtime.quantize(x, *tflm.quantization(source))
+    outputs = tflm.run_tflm(flatbuffer, x.astype(source["dtype"]))
+    scale, zero_point = tflm.quantization(target) if target["dtype"] == np.int8 else (1.0, 0)
     np.savez(outputs_path, outputs=outputs, scale=scale, zero_point=zero_point)
 
 

@@ -102,6 +102,13 @@ def quantization(details: dict) -> tuple[float, int]:
     return float(params["scales"][0]), int(params["zero_points"][0])
 
 
+def io_details(flatbuffer: bytes) -> tuple[dict, dict]:
+    """TFLM's details (``dtype``, ``shape``, ``quantization_parameters``) of the model's
+    first input and first output."""
+    interpreter = _tflm_interpreter(flatbuffer)
+    return interpreter.get_input_details(0), interpreter.get_output_details(0)
+
+
 def quantize_inputs(flatbuffer: bytes, x: np.ndarray) -> np.ndarray:
     """Float windows → the int8 the model's input tensor expects."""
     return host_runtime.quantize(x, *quantization(_tflm_interpreter(flatbuffer).get_input_details(0)))

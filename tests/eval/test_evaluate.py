@@ -1,7 +1,6 @@
 """tpw-eval on real INT8 flatbuffers: scores come from the flatbuffer, t* from validation only."""
 import dataclasses
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -152,7 +151,12 @@ def test_a_model_for_another_dataset_is_refused(binary, three_class):
         evaluate.evaluate(binary_path, dataset, resamples=10)
 
 
-def test_the_interpreter_refuses_a_process_that_imported_tensorflow(binary):
-    assert "tensorflow" in sys.modules  # this test process trained and converted the model
-    with pytest.raises(evaluate.ExportError, match="has not imported TensorFlow"):
-        evaluate.interpret_files(str(binary[1]), "unused.npy", "unused.npz")
+def test_a_slimmed_file_is_scored_by_tflm(binary, tmp_path):
+    """tpw-export writes slimmed files (one-entry zero points, which tflite-runtime refuses)."""
+    from tpw_export.slim import slim
+
+    dataset, path, _ = binary
+    slimmed = tmp_path / "slim.tflite"
+    slimmed.write_bytes(slim(path.read_bytes()))
+    x = dataset.splits["test"].x[:32]
+    np.testing.assert_array_equal(evaluate.run_int8(slimmed, x)[0], evaluate.run_int8(path, x)[0])
