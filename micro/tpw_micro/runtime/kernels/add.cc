@@ -18,9 +18,9 @@ Status Prepare(NodeContext& node) {
   AddData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   TPW_RETURN_IF_ERROR(PrepareBinary(node, OptionsType::kAdd, &data->binary));
-  const float scale1 = node.input(0)->params.scale, scale2 = node.input(1)->params.scale;
+  const float scale1 = node.input(kInputTensor1)->params.scale, scale2 = node.input(kInputTensor2)->params.scale;
   const double twice_max_input_scale = 2 * static_cast<double>(scale1 > scale2 ? scale1 : scale2);
-  const double output_scale = static_cast<double>(node.output(0)->params.scale);
+  const double output_scale = static_cast<double>(node.output(kOutputTensor)->params.scale);
   TPW_RETURN_IF_ERROR(Multiplier(node, static_cast<double>(scale1) / twice_max_input_scale, "input 0",
                                  &data->input1_multiplier, &data->input1_shift));
   TPW_RETURN_IF_ERROR(Multiplier(node, static_cast<double>(scale2) / twice_max_input_scale, "input 1",

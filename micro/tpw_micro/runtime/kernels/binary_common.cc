@@ -5,8 +5,8 @@ namespace {
 
 // The broadcast shape of inputs 0 and 1 (dims aligned right, 1 stretches).
 Status BroadcastOutputShape(NodeContext& node) {
-  const Tensor* a = node.input(0);
-  const Tensor* b = node.input(1);
+  const Tensor* a = node.input(kInputTensor1);
+  const Tensor* b = node.input(kInputTensor2);
   const int32_t rank = Rank(a) > Rank(b) ? Rank(a) : Rank(b);
   int32_t shape[kMaxRank];  // parsing bounds every rank by kMaxRank
   for (int32_t d = 0; d < rank; ++d) {
@@ -25,17 +25,17 @@ Status BroadcastOutputShape(NodeContext& node) {
 
 Status PrepareBinary(NodeContext& node, OptionsType options_type, BinaryParams* params) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input 0"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(1), "input 1"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(kInputTensor1), "input 0"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(kInputTensor2), "input 1"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(kOutputTensor), "output"));
   TPW_RETURN_IF_ERROR(BroadcastOutputShape(node));
-  TPW_RETURN_IF_ERROR(BroadcastStrides(node, node.input(0), node.output(0), params->strides1));
-  TPW_RETURN_IF_ERROR(BroadcastStrides(node, node.input(1), node.output(0), params->strides2));
+  TPW_RETURN_IF_ERROR(BroadcastStrides(node, node.input(kInputTensor1), node.output(kOutputTensor), params->strides1));
+  TPW_RETURN_IF_ERROR(BroadcastStrides(node, node.input(kInputTensor2), node.output(kOutputTensor), params->strides2));
   fb::Table options;
   int8_t activation = 0;
   TPW_RETURN_IF_ERROR(node.Options(options_type, &options));
   TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(/*fused_activation_function=*/0, 0, &activation));
-  return ActivationRange(node, activation, node.output(0), &params->act_min, &params->act_max);
+  return ActivationRange(node, activation, node.output(kOutputTensor), &params->act_min, &params->act_max);
 }
 
 }  // namespace tpw

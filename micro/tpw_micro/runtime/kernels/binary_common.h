@@ -8,6 +8,11 @@
 
 namespace tpw {
 
+// Tensor slots of ADD and MUL.
+constexpr int32_t kInputTensor1 = 0;
+constexpr int32_t kInputTensor2 = 1;
+constexpr int32_t kOutputTensor = 0;
+
 struct BinaryParams {
   int32_t strides1[kMaxRank];  // element strides of each input broadcast to the output
   int32_t strides2[kMaxRank];
@@ -22,19 +27,18 @@ Status PrepareBinary(NodeContext& node, OptionsType options_type, BinaryParams* 
 // in row-major order, with broadcasting.
 template <typename Rescale>
 void EvalBinary(NodeContext& node, const BinaryParams& p, Rescale rescale) {
-  const int8_t* in1 = node.input(0)->data.int8;
-  const int8_t* in2 = node.input(1)->data.int8;
-  const int32_t zero1 = node.input(0)->params.zero_point;
-  const int32_t zero2 = node.input(1)->params.zero_point;
-  Tensor* output = node.output(0);
+  const int8_t* in1 = node.input(kInputTensor1)->data.int8;
+  const int8_t* in2 = node.input(kInputTensor2)->data.int8;
+  const int32_t zero1 = node.input(kInputTensor1)->params.zero_point;
+  const int32_t zero2 = node.input(kInputTensor2)->params.zero_point;
+  Tensor* output = node.output(kOutputTensor);
   const int32_t output_zero_point = output->params.zero_point;
   const int32_t rank = Rank(output);
   int32_t counter[kMaxRank] = {0};
   int32_t i1 = 0, i2 = 0;
   for (int32_t out = 0; out < Elements(output); ++out) {
-    int32_t value = output_zero_point + rescale(in1[i1] - zero1, in2[i2] - zero2);
-    value = value < p.act_min ? p.act_min : (value > p.act_max ? p.act_max : value);
-    output->data.int8[out] = static_cast<int8_t>(value);
+    output->data.int8[out] = SaturateInt8(output_zero_point + rescale(in1[i1] - zero1, in2[i2] - zero2),
+                                          p.act_min, p.act_max);
     // Advance the innermost counter, carrying into outer dimensions.
     for (int32_t d = rank - 1; d >= 0; --d) {
       ++counter[d];

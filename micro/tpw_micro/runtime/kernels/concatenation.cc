@@ -7,6 +7,9 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kFirstInputTensor = 0;  // inputs 0..N-1 are concatenated in order
+constexpr int32_t kOutputTensor = 0;
+
 // ConcatenationOptions fields.
 enum { kAxisField = 0, kActivationField = 1 };
 
@@ -16,7 +19,7 @@ struct ConcatData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
-  const Tensor* output = node.output(0);
+  const Tensor* output = node.output(kOutputTensor);
   fb::Table options;
   int8_t activation = 0;
   ConcatData* data = nullptr;
@@ -25,7 +28,7 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kAxisField, 0, &data->axis));
   TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kActivationField, 0, &activation));
   if (activation != 0) return node.Error(StatusCode::kUnsupported).Add("fused activation ").Add(activation);
-  const Tensor* first = node.input(0);
+  const Tensor* first = node.input(kFirstInputTensor);
   const int32_t rank = Rank(first);
   if (data->axis < 0) data->axis += rank;
   if (data->axis < 0 || data->axis >= rank) {
@@ -53,7 +56,7 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const ConcatData& p = *node.op_data<ConcatData>();
-  Tensor* output = node.output(0);
+  Tensor* output = node.output(kOutputTensor);
   const size_t element = TensorTypeSize(output->type);
   int32_t outer = 1, inner = 1;
   for (int32_t d = 0; d < p.axis; ++d) outer *= Dim(output, d);

@@ -3,6 +3,15 @@
 #include <math.h>
 
 namespace tpw {
+namespace {
+
+// Tensor slots the shared checks read: every op's data input and first output,
+// and a weighted op's filter.
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kFilterTensor = 1;
+constexpr int32_t kOutputTensor = 0;
+
+}  // namespace
 
 Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, const char* what) {
   if (Rank(tensor) == rank) return Status::Ok();
@@ -11,7 +20,7 @@ Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, c
 }
 
 Status SameShapeOutput(NodeContext& node) {
-  const IntArray& dims = *node.input(0)->dims;
+  const IntArray& dims = *node.input(kInputTensor)->dims;
   return node.SetOutputShape(0, dims.data, dims.size);
 }
 
@@ -32,20 +41,20 @@ Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const 
 
 Status ExpectUnaryInt8(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(kInputTensor), "input"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(kOutputTensor), "output"));
   return SameShapeOutput(node);
 }
 
 Status ExpectWeightedInt8(const NodeContext& node, int32_t rank) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(0), "input", /*zero_scale_ok=*/true));
-  TPW_RETURN_IF_ERROR(node.ExpectType(node.input(1), TensorType::kInt8, "filter"));
-  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(0), "output"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.input(kInputTensor), "input", /*zero_scale_ok=*/true));
+  TPW_RETURN_IF_ERROR(node.ExpectType(node.input(kFilterTensor), TensorType::kInt8, "filter"));
+  TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, node.output(kOutputTensor), "output"));
   if (rank == 0) return Status::Ok();
-  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(0), rank, "input"));
-  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(1), rank, "filter"));
-  return ExpectRank(node, node.output(0), rank, "output");
+  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(kInputTensor), rank, "input"));
+  TPW_RETURN_IF_ERROR(ExpectRank(node, node.input(kFilterTensor), rank, "filter"));
+  return ExpectRank(node, node.output(kOutputTensor), rank, "output");
 }
 
 Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what) {
@@ -133,8 +142,8 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
   TPW_RETURN_IF_ERROR(node.AllocatePersistent(2 * sizeof(int32_t) * static_cast<size_t>(channels), &memory));
   *multipliers = static_cast<int32_t*>(memory);
   *shifts = *multipliers + channels;
-  const double input_scale = static_cast<double>(node.input(0)->params.scale);
-  const double output_scale = static_cast<double>(node.output(0)->params.scale);
+  const double input_scale = static_cast<double>(node.input(kInputTensor)->params.scale);
+  const double output_scale = static_cast<double>(node.output(kOutputTensor)->params.scale);
   for (int32_t c = 0; c < channels; ++c) {
     const float filter_scale = quantization.scales.Get<float>(count == 1 ? 0 : static_cast<uint32_t>(c));
     // A zero scale (an all-zero channel) is TFLM's zero multiplier: that
@@ -180,15 +189,17 @@ Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tens
 }
 
 Status FoldOutput(NodeContext& node, Status (*compute)(NodeContext& node)) {
-  Tensor* output = node.output(0);
+  Tensor* output = node.output(kOutputTensor);
   TPW_RETURN_IF_ERROR(node.AllocatePersistent(output->bytes, &output->data.raw));
   TPW_RETURN_IF_ERROR(compute(node));
   output->is_constant = true;
   return Status::Ok();
 }
 
+bool IsFolded(const NodeContext& node) { return node.output(kOutputTensor)->is_constant; }
+
 Status FoldIfConstantInt32(NodeContext& node, Status (*compute)(NodeContext& node)) {
-  if (node.output(0)->type != TensorType::kInt32) return Status::Ok();
+  if (node.output(kOutputTensor)->type != TensorType::kInt32) return Status::Ok();
   for (int32_t i = 0; i < node.num_inputs(); ++i) {
     const Tensor* input = node.input(i);
     if (input != nullptr && !input->is_constant) return Status::Ok();

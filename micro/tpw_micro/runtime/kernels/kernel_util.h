@@ -71,14 +71,20 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
 // Error unless the optional bias in input `slot` is absent or int32 [channels].
 Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels);
 
+// `value` narrowed to int8, clamped to [low, high]: the int8 range, or a fused
+// activation's range (inside it, see ActivationRange). Every kernel that
+// saturates to int8 does it here.
+inline int8_t SaturateInt8(int32_t value, int32_t low = -128, int32_t high = 127) {
+  return static_cast<int8_t>(value < low ? low : (value > high ? high : value));
+}
+
 // Requantization of one output channel: TFLM's MultiplyByQuantizedMultiplier,
 // the output zero point and the activation clamp.
 struct ChannelRequant {
   int32_t multiplier, shift, zero_point, act_min, act_max;
   int8_t operator()(uint32_t sum) const {
-    int32_t acc = MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift) + zero_point;
-    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
-    return static_cast<int8_t>(acc);
+    return SaturateInt8(MultiplyByQuantizedMultiplier(static_cast<int32_t>(sum), multiplier, shift) + zero_point,
+                        act_min, act_max);
   }
 };
 
@@ -97,7 +103,7 @@ Status FoldOutput(NodeContext& node, Status (*compute)(NodeContext& node));
 Status FoldIfConstantInt32(NodeContext& node, Status (*compute)(NodeContext& node));
 // True for a node whose output FoldOutput computed (outputs are never
 // constant otherwise: NodeContext::ExpectCounts refuses that).
-inline bool IsFolded(const NodeContext& node) { return node.output(0)->is_constant; }
+bool IsFolded(const NodeContext& node);
 
 }  // namespace tpw
 

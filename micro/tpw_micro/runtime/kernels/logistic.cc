@@ -9,6 +9,9 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 constexpr int kInputIntegerBits = 4;
 constexpr int kOutputIntegerBits = 8;
 
@@ -20,8 +23,8 @@ struct LogisticData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   if (output->params.zero_point != -128) {
     return node.Error(StatusCode::kUnsupported).Add("output zero point must be -128");
   }
@@ -41,8 +44,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const LogisticData& p = *node.op_data<LogisticData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t zero_point = input->params.zero_point;
   for (int32_t i = 0; i < Elements(input); ++i) {
     const int32_t value = input->data.int8[i] - zero_point;
@@ -53,9 +56,7 @@ Status Eval(NodeContext& node) {
     } else {
       const int32_t input_q4 = MultiplyByQuantizedMultiplier(value, p.input_multiplier, p.input_left_shift);
       const int32_t output_q0 = fixed_point::Logistic(input_q4, kInputIntegerBits);
-      int32_t result = RoundingDivideByPOT(output_q0, 31 - kOutputIntegerBits) - 128;
-      result = result < -128 ? -128 : (result > 127 ? 127 : result);
-      output->data.int8[i] = static_cast<int8_t>(result);
+      output->data.int8[i] = SaturateInt8(RoundingDivideByPOT(output_q0, 31 - kOutputIntegerBits) - 128);
     }
   }
   return Status::Ok();

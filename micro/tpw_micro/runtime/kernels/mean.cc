@@ -6,6 +6,10 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kAxisTensor = 1;
+constexpr int32_t kOutputTensor = 0;
+
 struct MeanData {
   int32_t multiplier;
   int shift;
@@ -23,9 +27,9 @@ int CountLeadingZeros64(uint64_t value) {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
-  const Tensor* input = node.input(0);
-  const Tensor* axes = node.input(1);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* axes = node.input(kAxisTensor);
+  const Tensor* output = node.output(kOutputTensor);
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
   TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, axes, -1, "axis"));
@@ -83,8 +87,8 @@ int32_t Offset(int32_t index, int32_t num_dims, const int32_t* extent, const int
 
 Status Eval(NodeContext& node) {
   const MeanData& p = *node.op_data<MeanData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t input_zero_point = input->params.zero_point;
   const int32_t output_zero_point = output->params.zero_point;
   for (int32_t o = 0; o < Elements(output); ++o) {
@@ -95,9 +99,8 @@ Status Eval(NodeContext& node) {
     }
     const int32_t shifted = static_cast<int32_t>(
         static_cast<int64_t>(static_cast<int32_t>(sum)) - static_cast<int64_t>(input_zero_point) * p.count);
-    int32_t value = MultiplyByQuantizedMultiplier(shifted, p.multiplier, p.shift) + output_zero_point;
-    value = value < -128 ? -128 : (value > 127 ? 127 : value);
-    output->data.int8[o] = static_cast<int8_t>(value);
+    const int32_t value = MultiplyByQuantizedMultiplier(shifted, p.multiplier, p.shift) + output_zero_point;
+    output->data.int8[o] = SaturateInt8(value);
   }
   return Status::Ok();
 }

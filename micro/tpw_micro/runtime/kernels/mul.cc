@@ -15,9 +15,9 @@ Status Prepare(NodeContext& node) {
   MulData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   TPW_RETURN_IF_ERROR(PrepareBinary(node, OptionsType::kMul, &data->binary));
-  const double real = static_cast<double>(node.input(0)->params.scale) *
-                      static_cast<double>(node.input(1)->params.scale) /
-                      static_cast<double>(node.output(0)->params.scale);
+  const double real = static_cast<double>(node.input(kInputTensor1)->params.scale) *
+                      static_cast<double>(node.input(kInputTensor2)->params.scale) /
+                      static_cast<double>(node.output(kOutputTensor)->params.scale);
   return Multiplier(node, real, "output", &data->output_multiplier, &data->output_shift);
 }
 

@@ -9,6 +9,7 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kFirstInputTensor = 0;  // inputs 0..N-1 are stacked in order
 constexpr int32_t kOutputTensor = 0;
 
 // PackOptions fields.
@@ -43,7 +44,7 @@ Status Prepare(NodeContext& node) {
     return node.Error(StatusCode::kInvalidModel).Add("values_count ").Add(values_count)
         .Add(", expected the ").Add(node.num_inputs()).Add(" inputs");
   }
-  const Tensor* first = node.input(0);
+  const Tensor* first = node.input(kFirstInputTensor);
   const int32_t rank = Rank(first);
   if (rank + 1 > kMaxRank) {
     return node.Error(StatusCode::kUnsupported).Add("input rank ").Add(rank).Add(", expected below ").Add(kMaxRank);

@@ -8,6 +8,11 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kPaddingsTensor = 1;
+constexpr int32_t kConstantValueTensor = 2;  // PADV2 only
+constexpr int32_t kOutputTensor = 0;
+
 struct PadData {
   int32_t before[kMaxRank];
   uint32_t fill;  // the pad element's bytes (int8 or float32)
@@ -15,9 +20,9 @@ struct PadData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2, 1));
-  const Tensor* input = node.input(0);
-  const Tensor* paddings = node.input(1);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* paddings = node.input(kPaddingsTensor);
+  const Tensor* output = node.output(kOutputTensor);
   if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
     return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type));
   }
@@ -38,7 +43,7 @@ Status Prepare(NodeContext& node) {
     shape[d] = static_cast<int32_t>(extent);
   }
   TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, rank));
-  const Tensor* value = node.input(2);
+  const Tensor* value = node.input(kConstantValueTensor);
   if (value != nullptr) {
     if (value->type != input->type || Elements(value) != 1 || !value->is_constant) {
       return node.Error(StatusCode::kUnsupported).Add("pad value must be a constant scalar of the input type");
@@ -54,8 +59,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const PadData& p = *node.op_data<PadData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const size_t element = TensorTypeSize(input->type);
   uint8_t* out = static_cast<uint8_t*>(output->data.raw);
   for (int32_t i = 0; i < Elements(output); ++i) memcpy(out + i * element, &p.fill, element);

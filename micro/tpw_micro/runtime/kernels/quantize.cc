@@ -7,6 +7,9 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 struct QuantizeData {
   int32_t multiplier;
   int shift;
@@ -14,8 +17,8 @@ struct QuantizeData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
   TPW_RETURN_IF_ERROR(SameShapeOutput(node));
   QuantizeData* data = nullptr;
@@ -26,14 +29,10 @@ Status Prepare(NodeContext& node) {
   return Multiplier(node, real, "requantize", &data->multiplier, &data->shift);
 }
 
-int8_t ClampToInt8(int32_t value) {
-  return static_cast<int8_t>(value < -128 ? -128 : (value > 127 ? 127 : value));
-}
-
 Status Eval(NodeContext& node) {
   const QuantizeData& p = *node.op_data<QuantizeData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const float scale = output->params.scale;
   const int32_t zero_point = output->params.zero_point;
   for (int32_t i = 0; i < Elements(input); ++i) {
@@ -41,10 +40,10 @@ Status Eval(NodeContext& node) {
       float q = roundf(input->data.f[i] / scale);
       // Saturate before converting: out-of-range (or NaN) floats have no int32 value.
       q = q > 1e6f ? 1e6f : (q < -1e6f ? -1e6f : (q == q ? q : 0.0f));
-      output->data.int8[i] = ClampToInt8(static_cast<int32_t>(q) + zero_point);
+      output->data.int8[i] = SaturateInt8(static_cast<int32_t>(q) + zero_point);
     } else {
       const int32_t value = input->data.int8[i] - input->params.zero_point;
-      output->data.int8[i] = ClampToInt8(MultiplyByQuantizedMultiplier(value, p.multiplier, p.shift) + zero_point);
+      output->data.int8[i] = SaturateInt8(MultiplyByQuantizedMultiplier(value, p.multiplier, p.shift) + zero_point);
     }
   }
   return Status::Ok();

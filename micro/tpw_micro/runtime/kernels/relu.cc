@@ -5,6 +5,9 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 struct ReluData {
   int32_t multiplier;
   int shift;
@@ -13,8 +16,8 @@ struct ReluData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   ReluData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   const double real = static_cast<double>(input->params.scale) / static_cast<double>(output->params.scale);
@@ -26,15 +29,14 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const ReluData& p = *node.op_data<ReluData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t input_zero_point = input->params.zero_point;
   const int32_t output_zero_point = output->params.zero_point;
   for (int32_t i = 0; i < Elements(input); ++i) {
-    int32_t value = output_zero_point +
-                    MultiplyByQuantizedMultiplier(input->data.int8[i] - input_zero_point, p.multiplier, p.shift);
-    value = value < p.act_min ? p.act_min : (value > 127 ? 127 : value);
-    output->data.int8[i] = static_cast<int8_t>(value);
+    const int32_t value = output_zero_point +
+                          MultiplyByQuantizedMultiplier(input->data.int8[i] - input_zero_point, p.multiplier, p.shift);
+    output->data.int8[i] = SaturateInt8(value, p.act_min);
   }
   return Status::Ok();
 }

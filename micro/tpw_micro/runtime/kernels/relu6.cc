@@ -8,13 +8,16 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 struct Relu6Data {
   int8_t zero, six;
 };
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
-  const Tensor* input = node.input(0);
+  const Tensor* input = node.input(kInputTensor);
   Relu6Data* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   data->zero = static_cast<int8_t>(input->params.zero_point);
@@ -26,8 +29,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const Relu6Data& p = *node.op_data<Relu6Data>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   for (int32_t i = 0; i < Elements(input); ++i) {
     const int8_t value = input->data.int8[i];
     output->data.int8[i] = value > p.six ? p.six : (value < p.zero ? p.zero : value);

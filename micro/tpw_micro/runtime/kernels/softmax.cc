@@ -7,6 +7,9 @@
 namespace tpw {
 namespace {
 
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 // SoftmaxOptions fields.
 enum { kBetaField = 0 };
 constexpr int kScaledDiffIntegerBits = 5;
@@ -20,8 +23,8 @@ struct SoftmaxData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectUnaryInt8(node));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   // Up to 2048 classes the sum of exponentials keeps the final shift within 31 bits.
   if (Rank(input) < 1 || Dim(input, Rank(input) - 1) > 2048) {
     return node.Error(StatusCode::kUnsupported).Add("last dimension must be 1..2048");
@@ -48,8 +51,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const SoftmaxData& p = *node.op_data<SoftmaxData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t depth = Dim(input, Rank(input) - 1);
   const int32_t rows = Elements(input) / depth;
   // Scaled difference to the row max, in Q5.26.
@@ -78,8 +81,7 @@ Status Eval(NodeContext& node) {
       }
       const int32_t exp = fixed_point::ExpOnNegativeValues(scaled_diff(diff), kScaledDiffIntegerBits);
       const int32_t unsat = RoundingDivideByPOT(fixed_point::Mul(shifted_scale, exp), num_bits_over_unit + 31 - 8);
-      const int32_t shifted = unsat - 128;
-      out[c] = static_cast<int8_t>(shifted > 127 ? 127 : (shifted < -128 ? -128 : shifted));
+      out[c] = SaturateInt8(unsat - 128);
     }
   }
   return Status::Ok();

@@ -39,8 +39,8 @@ Shape4 AsShape4(const Tensor* tensor) {
 
 Status PrepareSpaceBatch(NodeContext& node, bool to_batch) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(3, 1));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
     return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type))
         .Add(", expected int8 or float32 in and out");
@@ -51,10 +51,10 @@ Status PrepareSpaceBatch(NodeContext& node, bool to_batch) {
         .Add(", expected both 3 or both 4");
   }
   const int32_t spatial = rank - 2;
-  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(1), spatial, "block shape"));
-  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(2), 2 * spatial, to_batch ? "paddings" : "crops"));
-  const int32_t* block = node.input(1)->data.i32;
-  const int32_t* pads = node.input(2)->data.i32;
+  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(kBlockShapeTensor), spatial, "block shape"));
+  TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(kPadsOrCropsTensor), 2 * spatial, to_batch ? "paddings" : "crops"));
+  const int32_t* block = node.input(kBlockShapeTensor)->data.i32;
+  const int32_t* pads = node.input(kPadsOrCropsTensor)->data.i32;
   SpaceBatchData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   data->block_h = block[0];

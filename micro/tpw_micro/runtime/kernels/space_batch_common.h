@@ -9,6 +9,12 @@
 
 namespace tpw {
 
+// Tensor slots of SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND.
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kBlockShapeTensor = 1;
+constexpr int32_t kPadsOrCropsTensor = 2;  // paddings (to batch) or crops (to space)
+constexpr int32_t kOutputTensor = 0;
+
 struct SpaceBatchData {
   int32_t block_h, block_w;
   int32_t before_h, before_w;  // padding (space-to-batch) or crop (batch-to-space)

@@ -12,8 +12,8 @@ Status Prepare(NodeContext& node) { return PrepareSpaceBatch(node, /*to_batch=*/
 
 Status Eval(NodeContext& node) {
   const SpaceBatchData& p = *node.op_data<SpaceBatchData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const Shape4 in = AsShape4(input), out = AsShape4(output);
   const size_t element = TensorTypeSize(input->type);
   const size_t pixel = static_cast<size_t>(in.c) * element;

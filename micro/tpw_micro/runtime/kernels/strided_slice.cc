@@ -4,9 +4,8 @@
 // one element and is dropped from the output. Like TFLM, ellipsis_mask,
 // new_axis_mask and offset are not read, and at most 4 dimensions are taken.
 // Constant int32 inputs (a dynamic batch's shape vectors) are folded in Prepare.
-#include <string.h>
-
 #include "kernels/kernel_util.h"
+#include "kernels/strided_slice_logic.h"
 
 namespace tpw {
 namespace {
@@ -30,23 +29,6 @@ struct SliceData {
   int32_t count[kMaxSliceRank];
   int32_t step[kMaxSliceRank];
 };
-
-int32_t Clamp(int32_t value, int32_t low, int32_t high) { return value < low ? low : (value > high ? high : value); }
-
-// TFLM's StartForAxis: a masked begin is the first element in the stride's
-// direction; negative indices count from the end; the result is clamped.
-int32_t StartForAxis(int32_t begin, bool masked, int32_t stride, int32_t size) {
-  int64_t start = masked ? (stride > 0 ? INT32_MIN : INT32_MAX) : begin;
-  if (start < 0) start += size;
-  return stride > 0 ? Clamp(static_cast<int32_t>(start), 0, size) : Clamp(static_cast<int32_t>(start), -1, size - 1);
-}
-
-// TFLM's StopForAxis (one past the last index) for an axis that is not shrunk.
-int32_t StopForAxis(int32_t end, bool masked, int32_t stride, int32_t size) {
-  int64_t stop = masked ? (stride > 0 ? INT32_MAX : INT32_MIN) : end;
-  if (stop < 0) stop += size;
-  return stride > 0 ? Clamp(static_cast<int32_t>(stop), 0, size) : Clamp(static_cast<int32_t>(stop), -1, size - 1);
-}
 
 template <typename T>
 void Slice(const SliceData& p, const T* in, T* out) {
@@ -112,22 +94,20 @@ Status Prepare(NodeContext& node) {
     if (in_axis < 0) continue;
     const int32_t stride = strides->data.i32[in_axis];
     if (stride == 0) return node.Error(StatusCode::kInvalidModel).Add("stride of axis ").Add(in_axis).Add(" is 0");
-    const int32_t start = StartForAxis(begin->data.i32[in_axis], (begin_mask >> in_axis) & 1, stride, size);
-    data->start[axis] = start;
+    const bool shrink = (shrink_mask >> in_axis) & 1;
+    const AxisSlice slice = SliceAxis(begin->data.i32[in_axis], (begin_mask >> in_axis) & 1, end->data.i32[in_axis],
+                                      (end_mask >> in_axis) & 1, stride, size);
+    data->start[axis] = slice.start;
     data->stride[axis] = stride;
-    if ((shrink_mask >> in_axis) & 1) {
+    if (shrink) {
       // TFLM would read past the axis here; a shrunk axis takes exactly one element.
-      if (start < 0 || start >= size) {
+      if (slice.start < 0 || slice.start >= size) {
         return node.Error(StatusCode::kInvalidModel).Add("shrinks axis ").Add(in_axis).Add(" at index ")
-            .Add(start).Add(", expected 0..").Add(size - 1);
+            .Add(slice.start).Add(", expected 0..").Add(size - 1);
       }
       continue;
     }
-    const int32_t stop = StopForAxis(end->data.i32[in_axis], (end_mask >> in_axis) & 1, stride, size);
-    // ceil((stop - start) / stride), at least 0: the elements TFLM's loop visits.
-    const int64_t span = static_cast<int64_t>(stop) - start;
-    const int64_t count = stride > 0 ? (span + stride - 1) / stride : (span + stride + 1) / stride;
-    data->count[axis] = count > 0 ? static_cast<int32_t>(count) : 0;
+    data->count[axis] = slice.count;
     ++out_rank;
   }
   // The output's dims are the counts of the kept axes, in order.
