@@ -17,6 +17,8 @@ from tpw_export.errors import ExportError
 from tpw_export.ledger import SCHEDULES, build_ledger
 from tpw_export.parity import check_parity
 from tpw_export.slim import slim
+from tpw_export.synth_boot import runtime_arena_bytes, runtime_mismatches
+from tpw_export.synthesis import synthesis_parts
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
 from tpw_tf.data import hrv
@@ -38,8 +40,10 @@ class Exported:
     converter's file before slimming (tf.lite's reference kernels run it for parity).
     ``schedule`` is the schedule :attr:`file` ships; for ``boot`` / ``lazy``,
     ``decoded`` is ``flatbuffer`` with DECODE-compressed tensors
-    (:class:`tpw_export.tflm_compress.TflmCompressed`). The ledger is built on
-    first use: it asks TFLM for its arena.
+    (:class:`tpw_export.tflm_compress.TflmCompressed`); ``synthesized`` says its
+    generated kernels are DECODEs of tpw's type 128 (:mod:`tpw_export.synth_boot`),
+    which our runtime runs and stock TFLM does not. The ledger is built on first use:
+    it asks TFLM (our runtime for a synthesized file) for its arena.
     """
     model: keras.Model
     baked: keras.Model
@@ -51,6 +55,7 @@ class Exported:
     converted: bytes = b""
     schedule: str = "baked"
     decoded: object = None  # tpw_export.tflm_compress.TflmCompressed
+    synthesized: bool = False
 
     @property
     def file(self) -> bytes:
@@ -68,7 +73,8 @@ class Exported:
         """The written schedule for the ledger: its file's size, TFLM's arena for it, its tensors."""
         written = {"schedule": self.schedule, "file_bytes": len(self.file)}
         if self.decoded is not None:
-            written.update(arena_bytes=tflm_arena_bytes(self.file),
+            written.update(arena_bytes=(runtime_arena_bytes(self.file) if self.synthesized
+                                        else tflm_arena_bytes(self.file)),
                            tensors=[choice.as_dict() for choice in self.decoded.choices])
         return written
 
@@ -92,22 +98,23 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
         calibration_windows: how many of ``calibration`` the converter uses.
         schedule: ``baked`` (the slim file), or ``boot`` / ``lazy``: one file for both,
             since TFLM decodes each compressed tensor into its arena before its consumer
-            at every Invoke. Needs kernels TFLM can decode: ternary, clustered or pruned
-            ones (``compress``), not a generator.
+            at every Invoke. Generated kernels are then baked on the device's INT8 grid
+            and written as synthesized-kernel DECODEs (:mod:`tpw_export.synth_boot`);
+            ternary, clustered or pruned ones (``compress``) as TFLM's LUT / pruning.
 
     Raises:
         TpwError: an unknown ``compress`` or ``schedule``, ``fine_tune`` missing where
-            it is needed, or ``boot`` / ``lazy`` for generated kernels;
+            it is needed, or ``boot`` / ``lazy`` for generated kernels synthesis cannot make;
             ExportError from bake, compression or conversion.
     """
     if compress not in COMPRESSORS:
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
     if schedule not in SCHEDULES:
         raise TpwError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
-    check_schedule(model, schedule, compress)
+    synthesized = check_schedule(model, schedule, compress, bits)
     if (compress or qat) and fine_tune is None:
         raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
-    baked = bake(model, bits=bits)
+    baked = bake(model, bits=bits, device_grid=synthesized)
     compressed = None
     if compress is not None:
         from tpw_export import compress as compression
@@ -122,22 +129,36 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
     flatbuffer = convert(converted, calibration, calibration_windows=calibration_windows)
     slimmed = slim(flatbuffer)
     decoded = None
-    if schedule != "baked":
+    if synthesized:
+        from tpw_export.synth_boot import synthesized_boot_file
+        from tpw_export.tflm_compress import TflmCompressed
+
+        decoded = TflmCompressed(synthesized_boot_file(model, slimmed, bits=bits), [])
+    elif schedule != "baked":
         from tpw_export.tflm_compress import ENCODINGS, compress_for_tflm
 
         decoded = compress_for_tflm(slimmed, encodings=ENCODINGS)
     return Exported(model, baked, slimmed, bits, compressed, qat, converted=flatbuffer, schedule=schedule,
-                    decoded=decoded)
+                    decoded=decoded, synthesized=synthesized)
 
 
-def check_schedule(model: keras.Model, schedule: str, compress: str | None) -> None:
-    """One-line TpwError where ``schedule`` cannot be written as a file for ``model``:
-    boot / lazy of generated kernels store a generator, which TFLM cannot decode
-    (a ``compress``-ed model's kernels are stored, not generated)."""
-    generated = [layer.name for layer in expanded_layers(model) if layer.stored_kind == "generated"]
-    if schedule != "baked" and generated and compress is None:
-        raise TpwError(f"--schedule {schedule}: layer '{generated[0]}' stores a generator, which TFLM cannot "
-                       "decode; write --schedule baked, or --compress prune|cluster")
+def check_schedule(model: keras.Model, schedule: str, compress: str | None, bits: int) -> bool:
+    """Whether ``schedule`` is written with synthesized kernels: boot / lazy of a model with
+    generated kernels (a ``compress``-ed model's kernels are stored, not generated).
+
+    Raises:
+        TpwError: (one line) such a model is wired or activated otherwise than synthesis
+            defines (``tpw_export.synthesis.synthesis_parts``), checked before training.
+    """
+    generated = [layer for layer in expanded_layers(model) if layer.stored_kind == "generated"]
+    if schedule == "baked" or not generated or compress is not None:
+        return False
+    for layer in generated:
+        try:
+            synthesis_parts(layer, bits=bits)
+        except ExportError as error:
+            raise TpwError(f"--schedule {schedule}: {error}") from error
+    return True
 
 
 def load_checkpoint(path: Path) -> keras.Model:
@@ -193,7 +214,7 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     else:
         train.seed_everything(seed)
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
-    check_schedule(model, schedule, compress)  # before the long work
+    check_schedule(model, schedule, compress, bits)  # before the long work
     if checkpoint is None:
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
     exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
@@ -203,7 +224,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     parity = {"split": check_name,
               **check_parity(exported.flatbuffer, exported.baked, check_split.x, check_split.y,
                              lite_flatbuffer=exported.converted,
-                             decoded=exported.decoded and exported.decoded.flatbuffer)}
+                             decoded=None if exported.synthesized else exported.decoded and exported.decoded.flatbuffer)}
+    if exported.synthesized:
+        parity["decoded_mismatched_windows"] = runtime_mismatches(exported.flatbuffer, exported.file, check_split.x)
     if parity["mismatched_windows"]:
         where = parity["first_divergence"]
         raise ExportError(f"parity: TFLM and tf.lite's reference kernels disagree on "
@@ -211,8 +234,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
                           + (f", first at op {where['op']} {where['name']} (by {where['difference']})"
                              if where else ""))
     if parity.get("decoded_mismatched_windows"):
-        raise ExportError(f"parity: TFLM's outputs on the {schedule} file (DECODE) differ from the baked "
-                          f"file's on {parity['decoded_mismatched_windows']} of {parity['windows']} windows")
+        runner = "our runtime's" if exported.synthesized else "TFLM's"
+        raise ExportError(f"parity: {runner} outputs on the {schedule} file (DECODE) differ from TFLM's on the baked "
+                          f"file on {parity['decoded_mismatched_windows']} of {parity['windows']} windows")
     exported.extra.update(dataset=dataset, dataset_options=dict(dataset_options or {}),
                           model_config=dict(model_config or {}), parity=parity)
     return exported, ds

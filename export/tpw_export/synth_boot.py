@@ -23,6 +23,8 @@ from tpw_export.bake import expanded_layers
 from tpw_export.errors import ExportError
 from tpw_export.slim import align
 from tpw_export.synthesis import SynthesisParts, encode, int8_kernel, synthesis_parts, synthesize
+from tpw_export.tflm import quantize_inputs, run_tflm
+from tpw_micro import host_runtime
 from tpw_tf.layers import GeneratedPointwise
 
 
@@ -93,3 +95,16 @@ def synthesized_boot_file(model: keras.Model, flatbuffer: bytes, *, bits: int) -
     model_editor.dedupe_buffers(editor)
     model_editor.prune_buffers(editor)
     return align(bytes(editor.build()))
+
+
+def runtime_arena_bytes(boot_file: bytes) -> int:
+    """Our runtime's arena for ``boot_file`` (bytes); TFLM cannot load a type-128 DECODE."""
+    return host_runtime.describe(boot_file).arena_used_bytes
+
+
+def runtime_mismatches(baked_file: bytes, boot_file: bytes, x: np.ndarray) -> int:
+    """Windows of float ``x`` ``(N, *input_shape[1:])`` where our runtime's int8 outputs on
+    ``boot_file`` differ in any element from TFLM's on ``baked_file`` (its baked twin)."""
+    x_int8 = quantize_inputs(baked_file, x)
+    synthesized = host_runtime.run(boot_file, [x_int8])[0]
+    return int(np.any(synthesized != run_tflm(baked_file, x_int8), axis=1).sum())

@@ -11,9 +11,12 @@ from tpw_export.bake import bake, expanded_layers, pack
 from tpw_export.convert import convert
 from tpw_export.ledger import build_ledger
 from tpw_export.packing import fake_quantize
+from tpw_export.pipeline import check_schedule
 from tpw_export.synth_boot import filter_of
 from tpw_export.synthesis import (PackedTensor, encode, int8_kernel, round_half_away, synthesis_parts, synthesize,
                                   tanh32)
+from tpw_tf.errors import TpwError
+from tpw_tf.layers import GeneratedPointwise, LayerCode, PointwiseGenerator
 
 HEADS = ("full", "factorized", "shared_basis")
 _F32 = np.float32
@@ -91,3 +94,13 @@ def test_packed_values_are_packing_fake_quantize():
     values = np.random.default_rng(0).normal(size=(5, 7)).astype(_F32)
     for bits in (4, 6, 8):
         np.testing.assert_array_equal(PackedTensor.of(values, bits).values(), fake_quantize(values, bits))
+
+
+def test_a_generator_synthesis_does_not_define_is_refused_before_training():
+    """Only tanh is defined on the device: another activation is one TpwError naming the generator."""
+    inputs = keras.Input((1, 16, 2))
+    latent = PointwiseGenerator(8, 4, activation="relu", name="g")(LayerCode(3, name="code")(inputs))
+    model = keras.Model(inputs, GeneratedPointwise(4, head="full", name="pw")([inputs, latent]))
+    assert check_schedule(model, "baked", None, 4) is False
+    with pytest.raises(TpwError, match=r"^--schedule boot: generator 'g': synthesis defines tanh only, got activation 'relu'"):
+        check_schedule(model, "boot", None, 4)
