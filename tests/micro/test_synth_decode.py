@@ -17,6 +17,7 @@ import tf_keras as keras
 from tflite_micro.tensorflow.lite.micro.compression import decode_insert, model_editor
 
 import micro_parity
+from decode_files import edit_first_decode
 import tpw_tf  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow loads)
 from tpw_export.bake import bake
 from tpw_export.convert import convert
@@ -91,18 +92,6 @@ def test_shared_basis_boot_file_is_smaller_than_the_baked_file():
     assert len(boot) < len(baked)
 
 
-def _edit_synth(flatbuffer: bytes, *, ancillary=None, encoded=None) -> bytes:
-    """The file with the first type-128 DECODE's ancillary and/or encoded bytes edited."""
-    model = model_editor.read(flatbuffer)
-    op = next(op for op in model.subgraphs[0].operators if op.custom_code == decode_insert.DECODE_CUSTOM_OP_NAME)
-    for tensor, edit in ((op.inputs[1], ancillary), (op.inputs[0], encoded)):
-        if edit is not None:
-            data = edit(bytearray(bytes(tensor.buffer.data)))
-            tensor.buffer = model_editor.Buffer(data=bytes(data))
-            tensor.shape = (len(data),)
-    return align(bytes(model.build()))
-
-
 def _set(position: int, value: int):
     def edit(data: bytearray) -> bytearray:
         data[position] = value
@@ -135,7 +124,7 @@ def test_malformed_synthesis_data_is_refused_naming_the_tensor(case):
     edits, expected = MALFORMED[case]
     _, boot = files("factorized", 6)
     with pytest.raises(MicroError, match=rf"DECODE \(node \d+\): tensor \d+: .*{re.escape(expected)}"):
-        host_runtime.run(_edit_synth(boot, **edits), _inputs(boot))
+        host_runtime.run(edit_first_decode(boot, **edits), _inputs(boot))
 
 
 def test_an_output_that_is_not_a_conv_filter_is_refused():
