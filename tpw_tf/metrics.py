@@ -1,6 +1,6 @@
 """Classification metrics and the evaluation protocol, in plain numpy.
 
-No TensorFlow here, so the INT8 evaluator can use these next to tflite-runtime.
+No TensorFlow here, so the INT8 evaluator's TensorFlow-free child can use these.
 Labels are int ``(N,)`` class indices; scores are ``(N, K)`` class probabilities;
 groups are ``(N,)`` record / patient / speaker ids.
 

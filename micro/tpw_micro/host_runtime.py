@@ -10,7 +10,7 @@ go to ``host/`` of the build folder (:func:`tpw_micro.build.build_dir`).
 
 Its flatbuffer reader bounds-checks every offset, index and buffer size, so
 :func:`check_model` is how tpw looks at a ``.tflite`` a user names before any
-other native code (TFLM, tflite-runtime) parses it.
+other native code (TFLM) parses it.
 """
 from __future__ import annotations
 
