@@ -101,3 +101,23 @@ def test_operator_without_its_tensor_list_is_an_error(small_model, field):
 def test_trailing_bytes_after_the_model_are_ignored(small_model):
     """A larger buffer than the model needs is fine: offsets are checked, not the length."""
     assert outcome(small_model + bytes(1000)) == "ok"
+
+
+def test_a_stride_that_overflows_the_input_offsets_is_an_error():
+    """Found by the fuzzer: stride_w 268435457 times 32 channels overflowed an int32 step."""
+    import flatbuffers
+    import tf_keras as keras
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    from tpw_export.convert import convert
+
+    inputs = keras.Input((1, 16, 32))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, (1, 3), padding="same")(inputs))
+    flatbuffer = convert(model, np.random.default_rng(0).normal(size=(4, 1, 16, 32)).astype(np.float32))
+    unpacked = schema.ModelT.InitFromPackedBuf(flatbuffer, 0)
+    conv = next(op for op in unpacked.subgraphs[0].operators
+                if unpacked.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.CONV_2D)
+    conv.builtinOptions.strideW = 268435457
+    builder = flatbuffers.Builder(0)
+    builder.Finish(unpacked.Pack(builder), file_identifier=b"TFL3")
+    assert "offsets overflow" in outcome(bytes(builder.Output()))

@@ -5,6 +5,13 @@
 namespace tpw {
 namespace {
 
+// True when every offset (out + 1) * stride + filter * dilation, times `step` elements,
+// fits int32 (each factor is a non-negative int32, so the int64 sums cannot overflow).
+bool OffsetsFit(int64_t out, int64_t stride, int64_t filter, int64_t dilation, int64_t step) {
+  const int64_t reach = (out + 1) * stride + filter * dilation;
+  return step <= 0 || reach <= INT32_MAX / step;
+}
+
 // Outputs [begin, end) of one dimension whose taps origin + dilation * k
 // (k < filter) all lie in [0, in_size); origin = out * stride - padding.
 void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32_t stride, int32_t dilation,
@@ -40,6 +47,13 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
                                         p->dilation_h, &p->height));
   TPW_RETURN_IF_ERROR(ComputeSpatialDim(node, padding, Dim(input, 2), Dim(filter, 2), p->stride_w,
                                         p->dilation_w, &p->width));
+  // Eval forms input offsets as position * stride (+ tap * dilation) times a row or pixel
+  // size; a file whose strides or dilations overflow those in int32 is refused here.
+  if (!OffsetsFit(p->height.out_size, p->stride_h, Dim(filter, 1), p->dilation_h,
+                  static_cast<int64_t>(Dim(input, 2)) * Dim(input, 3)) ||
+      !OffsetsFit(p->width.out_size, p->stride_w, Dim(filter, 2), p->dilation_w, Dim(input, 3))) {
+    return node.Error(StatusCode::kInvalidModel).Add("strides or dilations too large for the input: offsets overflow");
+  }
   const int32_t shape[4] = {Dim(input, 0), p->height.out_size, p->width.out_size, channels};
   TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, 4));
   InteriorRange(p->height, Dim(input, 1), Dim(filter, 1), p->stride_h, p->dilation_h, &p->y_begin, &p->y_end);
