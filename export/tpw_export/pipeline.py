@@ -115,16 +115,14 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
     if (compress or qat) and fine_tune is None:
         raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
     baked = bake(model, bits=bits, device_grid=synthesized)
+    if compress or qat:  # tfmot loads only for the comparators
+        from tpw_export import compress as compression
     compressed = None
     if compress is not None:
-        from tpw_export import compress as compression
-
         compressed = getattr(compression, compress)(baked, *fine_tune)
         baked = model = compressed.model  # its kernels are no longer generated: count them as stored
     converted = baked
     if qat:
-        from tpw_export import compress as compression
-
         converted = compression.quantize_aware(baked, *fine_tune, preserve=COMPRESSORS[compress])
     flatbuffer = convert(converted, calibration, calibration_windows=calibration_windows)
     slimmed = slim(flatbuffer)
