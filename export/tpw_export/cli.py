@@ -92,8 +92,11 @@ def main(argv=None) -> int:
         if args.firmware:
             from tpw_export.firmware_report import firmware_report
 
-            # The report stands beside the ledger; the ledger file carries both.
-            ledger = {**ledger, "firmware": firmware_report(result.file, dataset)}
+            # The report stands beside the ledger; the ledger file carries both. A written
+            # DECODE schedule runs beside its baked file, TFLM's reference for synthesized kernels.
+            ledger = {**ledger, "firmware": firmware_report(
+                result.file, dataset, schedule=args.schedule, synthesized=result.synthesized,
+                baked=None if result.decoded is None else result.flatbuffer)}
         with Artifacts() as out:
             out.write(paths["tflite"], result.file)
             out.write(paths["ledger"], write_json(ledger))

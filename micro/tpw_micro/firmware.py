@@ -12,7 +12,7 @@
 2. :mod:`tpw_micro.qemu` boots it and counts instructions.
 3. The console lines become a dict: ``outputs`` (one int8 list per input),
    ``instructions_per_inference`` (one int per input), ``boot_instructions``,
-   ``arena_used_bytes`` and ``firmware`` (section sizes, :mod:`tpw_micro.elf`).
+   ``arena_used_bytes``, ``sram_used_bytes`` and ``firmware`` (section sizes, :mod:`tpw_micro.elf`).
 
 This package imports neither TensorFlow nor the TFLite runtimes, nor any training or
 export code: it takes a ``.tflite`` and gives results.
@@ -183,8 +183,11 @@ def run_firmware(model_bytes: bytes, inputs_int8: np.ndarray, *,
 
     Returns:
         ``{"outputs": [[int8, ...]] * N, "instructions_per_inference": [int] * N,
-        "boot_instructions": int, "arena_used_bytes": int, "firmware": section_sizes(elf)}``
-        where each output list is output 0 flattened.
+        "boot_instructions": int, "arena_used_bytes": int, "sram_used_bytes": int,
+        "firmware": section_sizes(elf)}`` where each output list is output 0 flattened,
+        ``boot_instructions`` counts from reset to the first inference (board setup,
+        ``AllocateTensors`` and whatever it computes, e.g. boot synthesis) and
+        ``sram_used_bytes`` is the ELF's SRAM with the arena counted as far as it is used.
 
     Raises:
         MicroError: the build fails, or the firmware reports a non-zero status
@@ -212,10 +215,14 @@ def summarize_run(run: SimRun, *, expected_inputs: int, elf: Path) -> dict:
     if sorted(parsed["outputs"]) != indices or sorted(parsed["instructions"]) != indices:
         raise MicroError(f"{elf}: expected {expected_inputs} outputs and counts, got "
                           f"{len(parsed['outputs'])} and {len(parsed['instructions'])}")
+    sizes = section_sizes(elf)
+    arena_used = parsed["ready"]["arena_used"]
     return {
         "outputs": [parsed["outputs"][i] for i in indices],
         "instructions_per_inference": [parsed["instructions"][i] for i in indices],
         "boot_instructions": parsed["boot_instructions"],
-        "arena_used_bytes": parsed["ready"]["arena_used"],
-        "firmware": section_sizes(elf),
+        "arena_used_bytes": arena_used,
+        # The SRAM the model needs: static data and stack, with the part of the arena it uses.
+        "sram_used_bytes": sizes["sram"] - sizes["arena"] + arena_used,
+        "firmware": sizes,
     }
