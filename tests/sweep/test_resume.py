@@ -74,11 +74,22 @@ def test_resumed_results_equal_an_uninterrupted_sweep(sweeps):
     assert (resumed / "results.csv").read_text().count("\n") == 1 + len(SMOKE)
 
 
-def test_result_bytes_match_the_written_flatbuffer(sweeps):
+def test_result_bytes_match_the_written_files(sweeps):
     uninterrupted = sweeps[3]
     for r in json.loads((uninterrupted / "results.json").read_text()):
         flatbuffer = (uninterrupted / "models" / f"{r['key']}.tflite").read_bytes()
+        boot = (uninterrupted / "models" / f"{r['key']}-boot.tflite").read_bytes()
         assert r["flatbuffer_bytes"] == len(flatbuffer) == r["schedules"]["baked"]["flash_bytes"]
+        assert r["boot_file"]["bytes"] == len(boot) == r["schedules"]["boot"]["flash_bytes"] \
+            == r["schedules"]["lazy"]["flash_bytes"]
+        assert r["converter_bytes"] > len(flatbuffer)  # slimming saved bytes
+        assert r["boot_file"]["mismatched_windows"] == 0
+        # hypertinypw's boot file holds synthesized DECODEs of a device-grid twin, scored on its own;
+        # the plain CNN's has nothing TFLM's DECODE stores smaller: its boot file is its baked file.
+        generated = r["run"]["model"] == "hypertinypw"
+        assert r["boot_file"]["synthesized"] is generated and (r["boot_metrics"] is not None) is generated
+        assert (boot == flatbuffer) is not generated
+        assert b"DECODE" in boot if generated else r["boot_file"]["decode_tensors"] == []
         assert r["parity_mismatched_windows"] == 0
         assert 0.0 <= r["metrics"]["macro_f1"]["ci_low"] <= r["metrics"]["macro_f1"]["value"] \
             <= r["metrics"]["macro_f1"]["ci_high"] <= 1.0

@@ -1,9 +1,10 @@
 """Spec expansion, run keys and the CLI's argument errors (no training)."""
 import json
+from pathlib import Path
 
 import pytest
 
-from tpw_eval.sweep import cli, spec as sweep_spec
+from tpw_eval.sweep import cli, runs, spec as sweep_spec
 from tpw_tf.errors import TpwError
 
 
@@ -33,7 +34,7 @@ def test_key_depends_on_what_decides_the_result_not_on_where_data_lives():
     run = sweep_spec.expand(spec())[0]
     assert sweep_spec.run_key({**run, "folder": "elsewhere"}) == run["key"]
     for change in ({"epochs": 3}, {"seed": 1}, {"bits": 6}, {"options": {"folds": "1-8/9/10"}},
-                   {"config": {**run["config"], "d_z": 3}}, {"resamples": 11}):
+                   {"config": {**run["config"], "d_z": 3}}, {"resamples": 11}, {"compress": "prune"}):
         assert sweep_spec.run_key({**run, **change}) != run["key"], change
 
 
@@ -43,6 +44,12 @@ def test_presets_expand():
     paper = sweep_spec.expand(sweep_spec.PRESETS["paper"])
     assert {r["dataset"] for r in paper} == {"mitdb", "ptbxl", "speech"}
     assert {r["bits"] for r in paper if r["model"] == "hypertinypw"} == {4, 6, 8}
+    # Clustered and pruned width-64 CNNs on every dataset, fine-tuned from the plain width-64 model.
+    for dataset in ("mitdb", "ptbxl", "speech"):
+        w64 = [r for r in paper if r["dataset"] == dataset and r["model"] == "tiny_separable_cnn"
+               and r["config"]["width"] == 64 and r["config"]["depth"] == 7]
+        assert [r["compress"] for r in w64] == [None, "cluster", "prune"]
+        assert len({runs.trained_path(Path("out"), r) for r in w64}) == 1
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -54,6 +61,8 @@ def test_presets_expand():
     ({"datasets": [{"name": "ecg", "epochs": 1}]}, "spec dataset 'ecg' is unknown"),
     ({"models": [{"model": "mobilenet"}]}, "spec model 'mobilenet' is unknown"),
     ({"models": [{"model": "hypertinypw", "grid": {"bits": [5]}}]}, "bits must be one of 4, 6, 8, got 5"),
+    ({"models": [{"model": "tiny_separable_cnn", "compress": "zip"}]},
+     "tiny_separable_cnn: compress must be one of cluster, prune, got 'zip'"),
 ])
 def test_bad_spec_is_named(changes, message):
     with pytest.raises(TpwError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):

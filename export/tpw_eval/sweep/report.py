@@ -1,4 +1,4 @@
-"""Sweep reports: the results table (CSV, JSON, Markdown) and the Pareto plot of macro-F1 against flash."""
+"""Sweep reports: the results table (CSV, JSON, Markdown) and the Pareto plot of macro-F1 against shipped flash."""
 from __future__ import annotations
 
 import csv
@@ -24,15 +24,27 @@ def metric_text(m: dict | None) -> str:
 
 
 def flash_text(result: dict) -> str:
-    return ", ".join(f"{s} {flash(result, s):,} B" for s in SCHEDULES)
+    return f"baked {flash(result, 'baked'):,} B, boot/lazy {flash(result, 'boot'):,} B"
 
 
 def flash(result: dict, schedule: str) -> int:
+    """The bytes of the file that ships ``schedule`` (boot and lazy ship one file)."""
     return result["schedules"][schedule]["flash_bytes"]
 
 
+def counted(result: dict, schedule: str) -> int:
+    """The ledger's Eq. 6 count for ``schedule`` (packed parameters plus the slimmed file's structure)."""
+    return result["schedules"][schedule].get("counted_flash_bytes", flash(result, schedule))
+
+
+def score(result: dict, schedule: str) -> float:
+    """Macro-F1 of the file ``schedule`` ships: the boot file's own where it differs from the baked one."""
+    metrics = result.get("boot_metrics") if schedule != "baked" else None
+    return (metrics or result["metrics"])["macro_f1"]["value"]
+
+
 def smallest_flash(result: dict) -> int:
-    """The flash of the run's cheapest schedule."""
+    """The bytes of the run's smallest shipped file."""
     return min(flash(result, s) for s in SCHEDULES)
 
 
@@ -46,10 +58,10 @@ def pareto_front(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
 
 
 def smallest_matching(results: list[dict]) -> dict:
-    """Per dataset: the best comparator, and the smallest generated model reaching its macro-F1.
+    """Per dataset: the best comparator, and the smallest generated file reaching its macro-F1.
 
-    ``match`` is the generated run of least flash (over its schedules) whose
-    macro-F1 reaches the best comparator's value; ``within_ci`` the same for the
+    ``match`` is ``(run, schedule)``: the generated run's shipped file of fewest bytes
+    whose own macro-F1 reaches the best comparator's; ``within_ci`` the same for the
     comparator's 95% lower bound (a tie the test set cannot separate); each None if none does.
     """
     summary = {}
@@ -63,8 +75,8 @@ def smallest_matching(results: list[dict]) -> dict:
         target = best["metrics"]["macro_f1"]
 
         def smallest(bar):
-            reaching = [r for r in generated if r["metrics"]["macro_f1"]["value"] >= bar]
-            return min(reaching, key=smallest_flash, default=None)
+            reaching = [(r, s) for r in generated for s in SCHEDULES if score(r, s) >= bar]
+            return min(reaching, key=lambda pair: flash(*pair), default=None)
 
         summary[dataset] = {"best_comparator": best, "match": smallest(target["value"]),
                             "within_ci": smallest(target["ci_low"])}
@@ -81,9 +93,13 @@ def table_rows(results: list[dict]) -> list[dict]:
         for m in METRICS:
             value = r["metrics"][m] or {"value": None, "ci_low": None, "ci_high": None}
             row.update({m: value["value"], f"{m}_ci_low": value["ci_low"], f"{m}_ci_high": value["ci_high"]})
+        row["boot_macro_f1"] = score(r, "boot")
         for s in SCHEDULES:
             row[f"{s}_flash_bytes"] = flash(r, s)
+            row[f"{s}_counted_flash_bytes"] = counted(r, s)
             row[f"{s}_sram_bytes"] = r["schedules"][s]["sram_bytes"]
+        row["converter_bytes"] = r["converter_bytes"]
+        row["decode_tensors"] = len(r["boot_file"]["decode_tensors"])
         row["seconds"] = r["seconds"]
         rows.append(row)
     return rows
@@ -92,44 +108,51 @@ def table_rows(results: list[dict]) -> list[dict]:
 def markdown(results: list[dict], spec_arg: str) -> str:
     """The results as Markdown: one table per dataset, then the smallest-match summary."""
     lines = [f"# Sweep results (`{spec_arg}`)", "",
-             "Metrics of the INT8 flatbuffer on the test split with 95% group-bootstrap CIs; "
-             "flash and SRAM bytes from the ledger. Reproduce a row with "
+             "Metrics of the INT8 flatbuffer on the test split with 95% group-bootstrap CIs. Flash is the "
+             "**shipped file**: `baked` the slimmed file `tpw-export` writes, `boot/lazy` the file "
+             "`tpw-export --schedule boot` writes (one file for both; DECODE-compressed tensors where "
+             "smaller, generated kernels as synthesized DECODEs); `counted` is the ledger's Eq. 6 figure "
+             "for boot / lazy; `converter` the converter's baked file before slimming. `boot F1` is the "
+             "boot file's own macro-F1 where it differs from the baked file's (a generated model's boot file "
+             "is baked on the device's INT8 grid). SRAM: the arena for the boot file. Reproduce a row with "
              f"`tpw-sweep {spec_arg} --only KEY` (plus `--data-root DIR` for downloaded data).", ""]
     for dataset in dict.fromkeys(r["run"]["dataset"] for r in results):
         lines += [f"## {dataset}", "",
-                  "| key | model | config | macro-F1 [95% CI] | accuracy [95% CI] | bal. acc. | AUC "
-                  "| flash baked | flash boot | flash lazy | SRAM lazy |",
-                  "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+                  "| key | model | config | macro-F1 [95% CI] | accuracy [95% CI] | bal. acc. | AUC | boot F1 "
+                  "| shipped baked | shipped boot/lazy | counted boot/lazy | converter | SRAM boot/lazy |",
+                  "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in sorted((r for r in results if r["run"]["dataset"] == dataset), key=smallest_flash):
             m = r["metrics"]
+            boot_f1 = "=" if r.get("boot_metrics") is None else format(score(r, "boot"), ".3f")
             lines.append(
                 f"| `{r['key']}` | {r['run']['model']} | {config_label(r['run'])} | {metric_text(m['macro_f1'])} "
                 f"| {metric_text(m['accuracy'])} | {m['balanced_accuracy']['value']:.3f} "
-                f"| {'n/a' if m['auc'] is None else format(m['auc']['value'], '.3f')} "
-                + " ".join(f"| {flash(r, s):,}" for s in SCHEDULES)
-                + f" | {r['schedules']['lazy']['sram_bytes']:,} |")
+                f"| {'n/a' if m['auc'] is None else format(m['auc']['value'], '.3f')} | {boot_f1} "
+                f"| {flash(r, 'baked'):,} | {flash(r, 'boot'):,} | {counted(r, 'boot'):,} "
+                f"| {r['converter_bytes']:,} | {r['schedules']['boot']['sram_bytes']:,} |")
         lines.append("")
     summary = smallest_matching(results)
     if summary:
-        lines += ["## Smallest generated model reaching the best comparator", ""]
+        lines += ["## Smallest generated file reaching the best comparator", ""]
         for dataset, s in summary.items():
             best = s["best_comparator"]
             lines.append(f"- **{dataset}**: best comparator `{best['key']}` {best['run']['model']} "
                          f"({config_label(best['run'])}), macro-F1 {metric_text(best['metrics']['macro_f1'])}, "
-                         f"flash {flash_text(best)}.")
+                         f"shipped {flash_text(best)}.")
             for label, match in (("reaches it", s["match"]), ("reaches its CI lower bound", s["within_ci"])):
                 lines.append(f"  - {label}: " + ("none" if match is None else
-                             f"`{match['key']}` {config_label(match['run'])}, macro-F1 "
-                             f"{match['metrics']['macro_f1']['value']:.3f}, flash {flash_text(match)}"))
+                             f"`{match[0]['key']}` {config_label(match[0]['run'])}, its {match[1]} file: "
+                             f"macro-F1 {score(*match):.3f}, {flash(*match):,} B (shipped {flash_text(match[0])})"))
         lines.append("")
     return "\n".join(lines)
 
 
 def pareto_png(results: list[dict]) -> bytes:
-    """Macro-F1 against flash bytes, one panel per dataset, one front line per schedule; PNG bytes.
+    """Macro-F1 against shipped flash bytes, one panel per dataset; PNG bytes.
 
-    Boot and lazy store the same flash (they differ in SRAM), so their lines
-    coincide: they are drawn dashed and dotted over each other.
+    Two fronts of shipped files, ``baked`` and ``boot/lazy`` (one file for both, scored
+    by its own macro-F1), and, lighter, the ledger's counted boot / lazy bytes as before
+    shipped files existed.
     """
     import matplotlib
     matplotlib.use("Agg")
@@ -140,23 +163,26 @@ def pareto_png(results: list[dict]) -> bytes:
     datasets = list(dict.fromkeys(r["run"]["dataset"] for r in results))
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.8), squeeze=False)
     markers = {"hypertinypw": "o", "tiny_separable_cnn": "s", "ternary_cnn": "^"}
-    styles = {"baked": ("tab:blue", "-"), "boot": ("tab:orange", "--"), "lazy": ("tab:green", ":")}
+    # label -> (bytes of a result, schedule scored, colour, line style, alpha)
+    fronts = {"baked, shipped": (lambda r: flash(r, "baked"), "baked", "tab:blue", "-", 0.45),
+              "boot/lazy, shipped": (lambda r: flash(r, "boot"), "boot", "tab:orange", "--", 0.45),
+              "boot/lazy, counted": (lambda r: counted(r, "boot"), "boot", "silver", ":", 0.25)}
     for ax, dataset in zip(axes[0], datasets):
         rows = [r for r in results if r["run"]["dataset"] == dataset]
-        for schedule, (color, style) in styles.items():
-            points = [(flash(r, schedule), r["metrics"]["macro_f1"]["value"]) for r in rows]
-            for r, (size, score) in zip(rows, points):
-                ax.scatter(size, score, color=color, alpha=0.4, s=16, marker=markers.get(r["run"]["model"], "D"))
+        for size_of, schedule, color, style, alpha in fronts.values():
+            points = [(size_of(r), score(r, schedule)) for r in rows]
+            for r, (size, value) in zip(rows, points):
+                ax.scatter(size, value, color=color, alpha=alpha, s=16, marker=markers.get(r["run"]["model"], "D"))
             ax.step(*zip(*pareto_front(points)), where="post", color=color, linestyle=style, linewidth=1.6)
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g} kB"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(dataset)
-        ax.set_xlabel("flash bytes (ledger), log scale")
-        ax.set_ylabel("macro-F1 (INT8 flatbuffer, test)")
+        ax.set_xlabel("flash bytes, log scale")
+        ax.set_ylabel("macro-F1 (INT8 file, test)")
         ax.grid(alpha=0.3, which="both")
-    handles = [Line2D([], [], color=c, linestyle=st, label=f"{s} front") for s, (c, st) in styles.items()]
+    handles = [Line2D([], [], color=c, linestyle=st, label=label) for label, (_, _, c, st, _) in fronts.items()]
     handles += [Line2D([], [], color="gray", marker=m, linestyle="", label=name) for name, m in markers.items()]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))

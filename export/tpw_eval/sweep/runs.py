@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from tpw_eval.sweep.report import atomic_write, flash_text, metric_text, write_reports
-from tpw_eval.sweep.spec import config_label, run_key
+from tpw_eval.sweep.spec import GENERATED_MODELS, config_label, run_key
 from tpw_tf import atomic
 from tpw_tf.errors import TpwError, first_line
 from tpw_tf.metrics import METRICS
@@ -26,8 +26,14 @@ def result_path(out: Path, run: dict) -> Path:
 
 
 def trained_path(out: Path, run: dict) -> Path:
-    """The trained model ``run`` shares with every run of the sweep that differs from it only in bits."""
-    return out / "models" / f"{run_key({**run, 'bits': None})}.keras"
+    """The trained model ``run`` shares with every run of the sweep that differs from it only in bits
+    or compression (``compress`` fine-tunes the trained model at export)."""
+    return out / "models" / f"{run_key({**run, 'bits': None, 'compress': None})}.keras"
+
+
+def boot_path(out: Path, run: dict) -> Path:
+    """The boot / lazy file of ``run``: what ``tpw-export --schedule boot`` writes for it."""
+    return out / "models" / f"{run['key']}-boot.tflite"
 
 
 def failure_line(error: BaseException) -> str:
@@ -49,38 +55,80 @@ def load_result(out: Path, run: dict) -> dict | None:
 
 
 def execute(run: dict, out: Path, data_root: Path | None) -> dict:
-    """Train, export and evaluate one run; write its flatbuffer and result file; return the result."""
+    """Train, export and evaluate one run; write its files and result file; return the result.
+
+    One trained model, two files: the baked file (``OUT/models/KEY.tflite``, what
+    ``tpw-export`` writes by default; its metrics are the run's) and the boot / lazy file
+    (``OUT/models/KEY-boot.tflite``, what ``--schedule boot`` writes). A comparator's boot
+    file DECODE-compresses the baked file's tensors where that is smaller (TFLM gives the
+    baked file's outputs on it; a plain CNN's is its baked file). A generated model's is
+    baked on the device's INT8 grid with its kernels as synthesized DECODEs, from a second
+    export of the same trained model: its twin (``KEY-boot-twin.tflite``, the same bake as
+    an ordinary file, whose outputs our runtime gives on the boot file) is scored as
+    ``boot_metrics``. ``schedules`` hold the shipped files' bytes (``flash_bytes``) beside
+    the ledger's Eq. 6 count (``counted_flash_bytes``).
+    """
     from tpw_export import pipeline
     from tpw_eval.evaluate import evaluate, json_safe
+    from tpw_tf import train
 
     start = time.monotonic()
     data_dir = str(data_root / run["folder"]) if data_root is not None and run["folder"] else None
-    # Runs that differ only in packing bits share one trained model: the first trains and saves it.
+    compress = run.get("compress")
+    generated = run["model"] in GENERATED_MODELS and compress is None
+    common = dict(dataset=run["dataset"], model_name=run["model"], epochs=run["epochs"], seed=run["seed"],
+                  bits=run["bits"], data_dir=data_dir, progress=False, model_config=run["config"],
+                  dataset_options=run["options"])
+    # Runs that differ only in bits or compression share one trained model: the first trains and saves it.
     trained = trained_path(out, run)
-    export, dataset = pipeline.run(dataset=run["dataset"], model_name=run["model"], epochs=run["epochs"],
-                                   seed=run["seed"], bits=run["bits"], data_dir=data_dir, progress=False,
-                                   model_config=run["config"], dataset_options=run["options"],
+    if compress is not None and not trained.is_file():
+        export_trained(run, out, pipeline.run(**common)[0])
+    if trained.is_file():
+        train.seed_everything(run["seed"])  # what a fresh run seeds before training, for compress's fine-tuning
+    export, dataset = pipeline.run(**common, compress=compress, schedule="baked" if generated else "boot",
                                    checkpoint=trained if trained.is_file() else None)
-    if not trained.is_file():
-        trained.parent.mkdir(parents=True, exist_ok=True)
-        with atomic.staged(trained) as tmp:  # same suffix: Keras picks the format from it
-            export.model.save(tmp)
+    export_trained(run, out, export)
     model_path = out / "models" / f"{run['key']}.tflite"
     atomic_write(model_path, export.flatbuffer)
     report = evaluate(model_path, dataset, resamples=run["resamples"], seed=run["seed"])
+    boot, boot_metrics = export, None
+    if generated:
+        boot = pipeline.run(**common, schedule="boot", checkpoint=trained)[0]
+        twin = out / "models" / f"{run['key']}-boot-twin.tflite"
+        atomic_write(twin, boot.flatbuffer)
+        boot_report = evaluate(twin, dataset, resamples=run["resamples"], seed=run["seed"])
+        boot_metrics = {m: json_safe(boot_report[m]) for m in METRICS}
+    atomic_write(boot_path(out, run), boot.file)
     ledger = export.ledger
+    counted = {s: c.get("counted_flash_bytes", c["flash_bytes"]) for s, c in ledger["schedules"].items()}
+    schedules = {"baked": ledger["schedules"]["baked"],
+                 **{s: {**boot.ledger["schedules"][s], "counted_flash_bytes": counted[s]} for s in ("boot", "lazy")}}
     result = {
         "key": run["key"], "run": {k: v for k, v in run.items() if k != "key"},
-        "metrics": {m: json_safe(report[m]) for m in METRICS},
+        "metrics": {m: json_safe(report[m]) for m in METRICS}, "boot_metrics": boot_metrics,
         "threshold": report["threshold"], "test_windows": report["windows"], "test_groups": report["groups"],
         "parameters": int(export.model.count_params()),
-        "schedules": ledger["schedules"], "flatbuffer_bytes": ledger["flatbuffer_bytes"],
+        "schedules": schedules, "flatbuffer_bytes": ledger["flatbuffer_bytes"],
+        "converter_bytes": ledger["slimming"]["converter_bytes"],
+        "boot_file": {"bytes": len(boot.file), "synthesized": boot.synthesized,
+                      "decode_tensors": [c.as_dict() for c in boot.decoded.kept] if boot.decoded else [],
+                      "mismatched_windows": boot.ledger["parity"].get("decoded_mismatched_windows", 0)},
         "arena_bytes": ledger["arena_bytes"], "expanded_layers": ledger["expanded_layers"],
         "parity_mismatched_windows": ledger["parity"]["mismatched_windows"],
         "seconds": round(time.monotonic() - start, 1),
     }
     atomic_write(result_path(out, run), (json.dumps(result, indent=2, allow_nan=False) + "\n").encode())
     return result
+
+
+def export_trained(run: dict, out: Path, export) -> None:
+    """Save ``export``'s trained model as the one ``run`` shares, unless saved (or compressed: not the trained one)."""
+    trained = trained_path(out, run)
+    if trained.is_file() or export.compressed is not None:
+        return
+    trained.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.staged(trained) as tmp:  # same suffix: Keras picks the format from it
+        export.model.save(tmp)
 
 
 # ``engine(todo, out, data_root, started)`` yields ``(run, result dict | error line)`` for each run

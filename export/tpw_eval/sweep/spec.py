@@ -14,8 +14,12 @@ from tpw_tf.models import names as model_names
 SCHEDULES = ("baked", "boot", "lazy")
 # Models whose pointwise kernels are generated; every other model is a comparator.
 GENERATED_MODELS = ("hypertinypw",)
-# Bump when a change alters what a run computes, so old result files are not reused.
-RESULT_VERSION = 1
+# Bump when a change alters what a run computes, so old result files are not reused
+# (2: slimmed files, shipped bytes of the boot / lazy file beside the counted ones, ``compress``).
+RESULT_VERSION = 2
+# A model entry's ``compress``: tensorflow-model-optimization fine-tuning of the baked model
+# (``tpw-export --compress``), whose boot / lazy file stores TFLM-compressed kernels.
+COMPRESS = ("cluster", "prune")
 
 _SMALL_SKELETON = dict(width=8, depth=4, stem_filters=4, kernel_size=5, downsample_blocks=2)
 _PAPER_SKELETON = dict(depth=7, stem_filters=16, kernel_size=7, downsample_blocks=3)
@@ -46,6 +50,10 @@ PRESETS = {
         "models": [
             {"model": "tiny_separable_cnn", "config": dict(_PAPER_SKELETON), "grid": {"width": [16, 46, 64]}},
             {"model": "ternary_cnn", "config": dict(_PAPER_SKELETON, width=64)},
+            # Clustered and pruned width-64 kernels, which TFLM's DECODE stores as LUT indices or a
+            # pruning map; both fine-tune the plain width-64 model above (one trained model).
+            {"model": "tiny_separable_cnn", "config": dict(_PAPER_SKELETON, width=64), "compress": "cluster"},
+            {"model": "tiny_separable_cnn", "config": dict(_PAPER_SKELETON, width=64), "compress": "prune"},
             {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, d_z=8, d_h=8, head="shared_basis", rank=4),
              "grid": {"width": [32, 64], "bits": [4, 6, 8]}},
             {"model": "hypertinypw", "config": dict(_PAPER_SKELETON, width=64, d_z=4, d_h=8),
@@ -110,6 +118,9 @@ def expand(spec: dict) -> list[dict]:
                      f"spec model {m['model']!r} is unknown: choose one of {', '.join(model_names())}")
             if "datasets" in m and d["name"] not in m["datasets"]:
                 continue
+            compress = m.get("compress")
+            require(compress is None or compress in COMPRESS,
+                     f"spec model {m['model']}: compress must be one of {', '.join(COMPRESS)}, got {compress!r}")
             grid = m.get("grid") or {}
             require(all(isinstance(v, list) and v for v in grid.values()),
                      f"spec model {m['model']}: every grid value must be a non-empty list, got {grid!r}")
@@ -120,7 +131,7 @@ def expand(spec: dict) -> list[dict]:
                                                f"{', '.join(map(str, PACKING_BITS))}, got {bits!r}")
                 run = {"dataset": d["name"], "folder": d.get("folder"), "options": d.get("options", {}),
                        "epochs": epochs, "seed": seed, "resamples": resamples,
-                       "model": m["model"], "config": config, "bits": bits}
+                       "model": m["model"], "config": config, "bits": bits, "compress": compress}
                 runs.append({**run, "key": run_key(run)})
     return runs
 
@@ -133,5 +144,6 @@ def run_key(run: dict) -> str:
 
 
 def config_label(run: dict) -> str:
-    """``k=v`` pairs of a run's model config and bits, for tables and legends."""
-    return " ".join(f"{k}={v}" for k, v in sorted(run["config"].items())) + f" bits={run['bits']}"
+    """``k=v`` pairs of a run's model config, bits and compression, for tables and legends."""
+    return (" ".join(f"{k}={v}" for k, v in sorted(run["config"].items())) + f" bits={run['bits']}"
+            + (f" compress={run['compress']}" if run.get("compress") else ""))
