@@ -8,6 +8,9 @@ simulator, so it serves Renode's ``renode-test`` as well) and imported by
     <build>/cases/<name>/inputs.npy     int8 (N, 1, T, C) inputs
     <build>/cases/<name>/expected.npy   TFLM's int8 outputs, (N, classes); absent
                                         for a case the runtime must refuse
+    <build>/cases/<name>/baked.tflite   a boot / lazy case's baked file: TFLM runs it
+                                        for expected.npy when the case synthesizes its
+                                        kernels (type-128 DECODE, which TFLM lacks)
     <build>/cases/<name>/firmware.elf   -> the harness ELF (tpw_micro.firmware)
 
 ``scripts/test_firmware.sh`` removes ``<build>/cases`` first, so CI never
@@ -39,15 +42,21 @@ class Spec:
     num_classes: int
     config: dict
     refused: bool = False  # the runtime must report an error status for it
+    schedule: str = "baked"  # boot / lazy: the file tpw-export --schedule writes, with DECODEs
 
 
+_SMALL = dict(width=8, depth=2, stem_filters=8, kernel_size=5, downsample_blocks=1)
+_GENERATED = dict(_SMALL, depth=3)
 SPECS = {
     # stem + 2 DW/PW blocks: CONV_2D, DEPTHWISE_CONV_2D, MEAN, FULLY_CONNECTED, SOFTMAX
-    "separable": Spec("tiny_separable_cnn", (1, 128, 2), 3,
-                      dict(width=8, depth=2, stem_filters=8, kernel_size=5, downsample_blocks=1)),
+    "separable": Spec("tiny_separable_cnn", (1, 128, 2), 3, _SMALL),
     # the product: generated pointwise kernels, baked before conversion
-    "hypertinypw": Spec("hypertinypw", (1, 128, 2), 3,
-                        dict(width=8, depth=3, stem_filters=8, kernel_size=5, downsample_blocks=1)),
+    "hypertinypw": Spec("hypertinypw", (1, 128, 2), 3, _GENERATED),
+    # its kernels synthesized by type-128 DECODEs once at AllocateTensors / before each layer
+    "hypertinypw_boot": Spec("hypertinypw", (1, 128, 2), 3, _GENERATED, schedule="boot"),
+    "hypertinypw_lazy": Spec("hypertinypw", (1, 128, 2), 3, _GENERATED, schedule="lazy"),
+    # ternary pointwise kernels as TFLM's 2-bit per-channel LUT DECODEs, which stock TFLM runs
+    "ternary_lut": Spec("ternary_cnn", (1, 128, 2), 3, dict(_SMALL, width=24), schedule="boot"),
     # TANH is a builtin INT8 op that TFLM runs and our runtime does not implement
     "unsupported_tanh": Spec(None, (1, 16, 2), 3, {}, refused=True),
 }
@@ -75,20 +84,27 @@ def _keras_model(spec: Spec):
 
 
 def _materialize(name: str, folder: Path) -> None:
-    """Write ``model.tflite``, ``inputs.npy`` (and ``expected.npy``) of case ``name`` to ``folder``."""
+    """Write ``model.tflite``, ``inputs.npy`` (and ``expected.npy``, ``baked.tflite``) of case
+    ``name`` to ``folder``; a boot / lazy case without a DECODE operator is an error."""
+    from tpw_export.convert import operators
     from tpw_export.pipeline import export_model
     from tpw_export.tflm import quantize_inputs, run_tflm
 
     spec = SPECS[name]
     rng = np.random.default_rng(_SEED)
     calibration = rng.normal(size=(32, *spec.input_shape)).astype(np.float32)
-    model_bytes = export_model(_keras_model(spec), calibration).flatbuffer
+    exported = export_model(_keras_model(spec), calibration, schedule=spec.schedule)
+    if spec.schedule != "baked":
+        if not any(op["op_name"] == "TFLM_DECODE" for op in operators(exported.file)):
+            raise ValueError(f"firmware case '{name}': its {spec.schedule} file has no DECODE operator")
+        (folder / "baked.tflite").write_bytes(exported.flatbuffer)
     windows = rng.normal(size=(INPUTS_PER_CASE, *spec.input_shape)).astype(np.float32)
-    inputs = quantize_inputs(model_bytes, windows)
-    (folder / "model.tflite").write_bytes(model_bytes)
+    inputs = quantize_inputs(exported.flatbuffer, windows)  # the same input tensor in every schedule
+    (folder / "model.tflite").write_bytes(exported.file)
     np.save(folder / "inputs.npy", inputs)
     if not spec.refused:
-        np.save(folder / "expected.npy", run_tflm(model_bytes, inputs))
+        reference = exported.flatbuffer if exported.synthesized else exported.file
+        np.save(folder / "expected.npy", run_tflm(reference, inputs))
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,11 @@ class Case:
     @property
     def model_bytes(self) -> bytes:
         return (self.folder / "model.tflite").read_bytes()
+
+    @property
+    def baked_bytes(self) -> bytes:
+        """A boot / lazy case's baked file (the same model, no DECODE)."""
+        return (self.folder / "baked.tflite").read_bytes()
 
     @property
     def inputs(self) -> np.ndarray:

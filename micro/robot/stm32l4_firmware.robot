@@ -1,6 +1,7 @@
 *** Settings ***
-Documentation     The STM32L4 harness on a simulated B-L475E-IOT01A: outputs equal TFLM's,
-...               instruction counts repeat exactly, an unsupported op ends in an error status.
+Documentation     The STM32L4 harness on a simulated B-L475E-IOT01A: outputs equal TFLM's (for
+...               DECODE files too: LUT-compressed on the file itself, synthesized kernels on the
+...               baked file), instruction counts repeat exactly, an unsupported op ends in an error status.
 ...               Line format: micro/tpw_micro/firmware/stm32l4/README.md. Run from the repository root.
 Resource          ${RENODEKEYWORDS}
 Library           Collections
@@ -24,9 +25,25 @@ Separable CNN Outputs Equal TFLM
 HyperTinyPW Outputs Equal TFLM
     Outputs Should Equal TFLM    hypertinypw
 
+LUT-Compressed Ternary CNN Outputs Equal TFLM
+    [Documentation]    2-bit per-channel LUT DECODEs, which stock TFLM runs: its outputs on the same file.
+    Outputs Should Equal TFLM    ternary_lut
+
+Boot Synthesis Outputs Equal TFLM On The Baked File
+    [Documentation]    Type-128 DECODEs synthesize the kernels once; TFLM cannot, so it runs the baked file.
+    Outputs Should Equal TFLM    hypertinypw_boot
+
+Lazy Synthesis Outputs Equal TFLM On The Baked File
+    Outputs Should Equal TFLM    hypertinypw_lazy
+
 Instruction Counts Are Identical Across Two Boots
     ${first}=     Instruction Counts Of One Boot    separable
     ${second}=    Instruction Counts Of One Boot    separable
+    Lists Should Be Equal    ${first}    ${second}
+
+Boot Synthesis Instruction Counts Are Identical Across Two Boots
+    ${first}=     Instruction Counts Of One Boot    hypertinypw_boot
+    ${second}=    Instruction Counts Of One Boot    hypertinypw_boot
     Lists Should Be Equal    ${first}    ${second}
 
 Unsupported Op Reports Its Error And A Non-Zero Status
