@@ -31,3 +31,18 @@ def cases():
     import firmware_cases
 
     return firmware_cases
+
+
+@pytest.fixture(scope="session")
+def windows_dataset():
+    """A function making a one-class ``Dataset`` whose test (and train) split is the float
+    windows ``(N, 1, T, C)`` given, as ``firmware_report`` reads them."""
+    import numpy as np
+    from tpw_tf.data.base import Dataset, Split
+
+    def make(x):
+        split = Split(x, np.zeros(len(x), np.int64), np.array([f"w{i}" for i in range(len(x))]))
+        return Dataset("unit", {"train": split, "val": Split.empty(x.shape[2], x.shape[3]), "test": split}, 1.0,
+                       ("x", "y", "z"))
+
+    return make

@@ -1,14 +1,21 @@
 """The linked harness: the model sits byte for byte in flash, and the reported sizes
-agree with sizes recomputed by other tools (readelf instead of size/nm/the link map)."""
+agree with sizes recomputed by other tools (readelf instead of size/nm/the link map),
+the ledger's firmware slot of a DECODE file included."""
 import re
 import subprocess
 
+import numpy as np
 import pytest
 
+from tpw_export.firmware_report import firmware_report
+from tpw_export.tflm import quantize_inputs
 from tpw_micro import elf as elf_sizes
+from tpw_micro import firmware
 from tpw_micro.build import build_dir
+from tflite_micro.tensorflow.lite.micro.compression import decode_insert, model_editor
 
 FLASH = range(0x08000000, 0x08000000 + 1024 * 1024)
+FLASH_SECTIONS = (".isr_vector", ".text", ".rodata", ".ARM.extab", ".ARM.exidx", ".init_array", ".data")
 
 
 def _readelf(*args, elf):
@@ -70,8 +77,7 @@ def test_section_sizes_match_readelf(separable):
     assert sizes["data"] == sections[".data"]
     assert sizes["bss"] == sections[".bss"]
     assert sizes["stack"] == 16 * 1024
-    assert sizes["flash"] == sum(sections.get(s, 0) for s in (
-        ".isr_vector", ".text", ".rodata", ".ARM.extab", ".ARM.exidx", ".init_array", ".data"))
+    assert sizes["flash"] == sum(sections.get(s, 0) for s in FLASH_SECTIONS)
     arena = [s for n, _, s, _ in _symbol_table(elf) if n == "tpw_arena"]
     assert arena == [sizes["arena"]] and sizes["arena"] <= sizes["bss"]
 
@@ -93,3 +99,43 @@ def test_runtime_code_is_the_runtime_functions_linked(separable):
     sizes = elf_sizes.section_sizes(elf)
     assert sizes["runtime_code"] == padded
     assert 0 < sizes["runtime_code"] < sizes["text"]
+
+
+def _schedule_report(cases, windows_dataset, schedule):
+    """firmware_report of the hypertinypw case's ``schedule`` file (type-128 DECODEs) on two
+    windows, with those windows' int8 form (the firmware's inputs)."""
+    case = cases.case(f"hypertinypw_{schedule}")
+    dataset = windows_dataset(np.random.default_rng(7).normal(size=(2, 1, 128, 2)).astype(np.float32))
+    report = firmware_report(case.model_bytes, dataset, schedule=schedule, baked=case.baked_bytes,
+                             synthesized=True, windows=2)
+    return case, report, quantize_inputs(case.baked_bytes, dataset.splits["test"].x)
+
+
+def test_firmware_slot_of_a_boot_file_is_its_elf_and_file(cases, windows_dataset):
+    """The slot tpw-export --schedule boot --firmware writes, against readelf on the two ELFs it ran."""
+    case, report, x = _schedule_report(cases, windows_dataset, "boot")
+    assert (report["schedule"], report["reference"], report["windows"]) == ("boot", "baked file", 2)
+    for file, figures in ((case.model_bytes, report), (case.baked_bytes, report["baked"])):
+        elf = firmware.build_firmware(file, x)  # the ELF the report ran: same model and inputs
+        sections = {name: size for name, (_, _, size) in _sections(elf).items()}
+        symbols = {name: size for name, _, size, _ in _symbol_table(elf)}
+        assert figures["file_bytes"] == len(file) == figures["model_array"] == symbols["model_tflite"]
+        assert figures["flash"] == sum(sections.get(s, 0) for s in FLASH_SECTIONS)
+        assert figures["sram_used_bytes"] == (sections[".data"] + sections[".bss"] + sections[".stack"]
+                                              - symbols["tpw_arena"] + figures["arena_used_bytes"])
+        assert 0 < figures["arena_used_bytes"] <= symbols["tpw_arena"]
+    operators = model_editor.read(case.model_bytes).subgraphs[0].operators
+    assert report["decode_ops"] == sum(op.custom_code == decode_insert.DECODE_CUSTOM_OP_NAME for op in operators) > 0
+    assert report["decode_instructions_per_inference"] == [
+        ours - baked for ours, baked in zip(report["instructions_per_inference"],
+                                            report["baked"]["instructions_per_inference"])]
+    assert report["decode_boot_instructions"] == report["boot_instructions"] - report["baked"]["boot_instructions"]
+
+
+def test_boot_synthesizes_once_and_lazy_every_inference(cases, windows_dataset):
+    """The same kernels synthesized at AllocateTensors (boot) or before each layer (lazy):
+    boot pays more before the first inference, lazy more in every inference."""
+    _, boot, _ = _schedule_report(cases, windows_dataset, "boot")
+    _, lazy, _ = _schedule_report(cases, windows_dataset, "lazy")
+    assert boot["decode_boot_instructions"] > lazy["decode_boot_instructions"]
+    assert min(lazy["decode_instructions_per_inference"]) > max(boot["decode_instructions_per_inference"])

@@ -92,15 +92,9 @@ def test_model_larger_than_flash_is_a_link_error_naming_the_overflow():
         firmware.build_firmware(too_big, np.zeros((1, 4), np.int8))
 
 
-def test_firmware_report_for_the_ledger(cases):
-    from tpw_tf.data.base import Dataset, Split
-
+def test_firmware_report_for_the_ledger(cases, windows_dataset):
     case = cases.case("separable")
-    rng = np.random.default_rng(7)
-    test = Split(rng.normal(size=(2, 1, 128, 2)).astype(np.float32), np.zeros(2, np.int64),
-                 np.array(["a", "b"]))
-    dataset = Dataset("unit", {"train": test, "val": Split.empty(128, 2), "test": test}, 1.0,
-                      ("x", "y", "z"))
+    dataset = windows_dataset(np.random.default_rng(7).normal(size=(2, 1, 128, 2)).astype(np.float32))
     report = firmware_report(case.model_bytes, dataset, windows=2)
     assert report["windows"] == 2 and len(report["instructions_per_inference"]) == 2
     assert report["model_array"] == len(case.model_bytes)
