@@ -1,0 +1,88 @@
+"""Cross-validated accuracy in shipped bytes: dataset × model × flash → mean, worst fold, CI, and the
+miss against issue 14's targets.
+
+Each row is one grouped k-fold cross-validation (:func:`tpw_eval.cross_validation.cross_validate`,
+what ``tpw-cv`` runs: every fold trains, exports and scores its INT8 file), run or resumed in
+``OUT/<dataset>-<model>``; flash is the written file's size (the largest over the folds). The
+model is ``tpw-export``'s default (``hypertinypw``, 10 epochs, the loader's default options; MIT-BIH
+pools DS1) unless ``--models`` / ``--epochs`` say otherwise. Targets (issue 14): MIT-BIH V vs rest
+macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
+<= 32 KiB; Speech Commands accuracy >= 88% (mean over folds, speaker-disjoint) at <= 64 KiB.
+"misses by" is the target minus the figure and the bytes over budget ("met" when reached).
+
+    python benchmarks/cross_validation.py --data-root ../shared/data --datasets mitdb --folds 5
+    python benchmarks/cross_validation.py --print-only     # the table of the finished runs in OUT
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# dataset -> (shared-data folder, metric, judged on, target, flash budget in bytes)
+TARGETS = {
+    "mitdb": ("mitdb", "macro_f1", "worst", 0.90, 32 * 1024),
+    "ptbxl": ("ptbxl", "macro_f1", "mean", 0.88, 32 * 1024),
+    "speech": ("speech_commands", "accuracy", "mean", 0.88, 64 * 1024),
+}
+
+
+def run_row(dataset_name: str, model: str, args) -> dict:
+    """The cross-validation of one row, run or resumed in ``args.out / f'{dataset_name}-{model}'``."""
+    from tpw_eval.cross_validation import POOL_OPTIONS, cross_validate
+    from tpw_export.native_io import quiet_tensorflow
+    from tpw_tf import data
+
+    quiet_tensorflow()
+    dataset = data.load(dataset_name, data_dir=args.data_root / TARGETS[dataset_name][0],
+                        **POOL_OPTIONS.get(dataset_name, {}))
+    return cross_validate(dataset, args.out / f"{dataset_name}-{model}", folds=args.folds, model_name=model,
+                          epochs=args.epochs, seed=0, progress=False)
+
+
+def miss(value: float, target: float, flash: int, budget: int) -> str:
+    gaps = ([f"{target - value:.3f} below"] if value < target else []) + (
+        [f"{flash - budget:,} B over"] if flash > budget else [])
+    return ", ".join(gaps) or "met"
+
+
+def table(reports: list[dict]) -> str:
+    rows = ["| dataset | model | folds | flash B | metric | mean | worst fold | 95% t-interval | target | misses by |",
+            "|---|---|---:|---:|---|---:|---:|---|---|---|"]
+    for report in reports:
+        _, metric, judged, target, budget = TARGETS[report["dataset"]]
+        s = report["summary"][metric]
+        rows.append(f"| {report['dataset']} | {report['model']} | {report['folds']} | {report['file_bytes']:,} | "
+                    f"{metric} | {s['mean']:.3f} | {s['worst']:.3f} | [{s['ci_low']:.3f}, {s['ci_high']:.3f}] | "
+                    f">= {target:.2f} ({judged}) at <= {budget:,} B | "
+                    f"{miss(s[judged], target, report['file_bytes'], budget)} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", type=Path,
+                        default=Path(os.environ.get("TPW_SHARED_DATA") or REPO.parent / "shared" / "data"))
+    parser.add_argument("--datasets", nargs="+", choices=sorted(TARGETS), default=sorted(TARGETS))
+    parser.add_argument("--models", nargs="+", default=["hypertinypw"])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "cv-bench")
+    parser.add_argument("--print-only", action="store_true", help="no training: the finished runs in OUT")
+    args = parser.parse_args()
+    reports = []
+    for dataset_name in args.datasets:
+        for model in args.models:
+            if args.print_only:
+                path = args.out / f"{dataset_name}-{model}" / "cv.json"
+                if path.is_file():
+                    reports.append(json.loads(path.read_text()))
+            else:
+                reports.append(run_row(dataset_name, model, args))
+    print(table(reports))
+
+
+if __name__ == "__main__":
+    main()
