@@ -41,7 +41,8 @@ def parse_args(argv):
                              "write one file with TFLM DECODE-compressed kernels (ternary, --compress)")
     parser.add_argument("--qat", action="store_true", help="quantization-aware fine-tuning before conversion")
     parser.add_argument("--firmware", action="store_true",
-                        help="also build the STM32L4 firmware, run it in QEMU and add it to the ledger")
+                        help="also build the STM32L4 firmware for the --schedule's file, run it in QEMU (a boot / lazy "
+                             "file beside its baked file) and add sizes and instruction counts to the ledger")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
