@@ -62,20 +62,18 @@ def firmware_report(file: bytes, dataset, *, schedule: str = "baked", baked: byt
     reference = baked if synthesized else file
     split = dataset.splits["test"] if len(dataset.splits["test"]) else dataset.splits["train"]
     x = quantize_inputs(reference, split.x[:windows])
-    report = _run(file, x, timeout)
+    outputs, report = _run(file, x, timeout)
     expected = run_tflm(reference, x).reshape(len(x), -1)
-    mismatched = [i for i, out in enumerate(report["outputs"]) if out != expected[i].tolist()]
+    mismatched = [i for i, out in enumerate(outputs) if out != expected[i].tolist()]
     if mismatched:
         i = mismatched[0]
         raise ExportError(f"firmware: the {schedule} file's outputs differ from TFLM's on "
                           f"{'the baked file' if synthesized else 'it'} on {len(mismatched)} of {len(x)} "
-                          f"windows, first window {i}: {report['outputs'][i]} != {expected[i].tolist()}")
-    del report["outputs"]
+                          f"windows, first window {i}: {outputs[i]} != {expected[i].tolist()}")
     report.update(schedule=schedule, reference="baked file" if synthesized else f"{schedule} file",
                   windows=len(x), decode_ops=sum(op["op_name"] == DECODE_OP for op in operators(file)))
     if baked is not None:
-        beside = _run(baked, x, timeout)
-        del beside["outputs"]
+        _, beside = _run(baked, x, timeout)
         report.update(
             baked=beside,
             decode_instructions_per_inference=[
@@ -85,11 +83,12 @@ def firmware_report(file: bytes, dataset, *, schedule: str = "baked", baked: byt
     return report
 
 
-def _run(flatbuffer: bytes, x, timeout: float) -> dict:
-    """One firmware run of ``flatbuffer`` on int8 ``x``: section sizes, outputs, counts, SRAM."""
+def _run(flatbuffer: bytes, x, timeout: float) -> tuple[list, dict]:
+    """One firmware run of ``flatbuffer`` on int8 ``x``: its outputs, and its figures (section
+    sizes, file bytes, counts, arena and SRAM used)."""
     result = run_firmware(flatbuffer, x, timeout=timeout)
-    return {**result["firmware"], "file_bytes": len(flatbuffer), "outputs": result["outputs"],
-            **{key: result[key] for key in _RUN_FIELDS}}
+    return result["outputs"], {**result["firmware"], "file_bytes": len(flatbuffer),
+                               **{key: result[key] for key in _RUN_FIELDS}}
 
 
 def format_report(report: dict) -> str:

@@ -99,3 +99,14 @@ def test_firmware_report_for_the_ledger(cases, windows_dataset):
     assert report["windows"] == 2 and len(report["instructions_per_inference"]) == 2
     assert report["model_array"] == len(case.model_bytes)
     assert report["flash"] == report["text"] + report["rodata"] + report["data"]
+
+
+def test_firmware_report_refuses_outputs_that_differ_from_the_reference(cases, windows_dataset):
+    """A synthesized file checked against another model's baked file: one line naming the windows."""
+    from tpw_export.errors import ExportError
+
+    dataset = windows_dataset(np.random.default_rng(7).normal(size=(2, 1, 128, 2)).astype(np.float32))
+    with pytest.raises(ExportError, match=r"^firmware: the boot file's outputs differ from TFLM's on the baked "
+                                          r"file on [12] of 2 windows, first window [01]: \[[-0-9, ]+\] != \["):
+        firmware_report(cases.case("hypertinypw_boot").model_bytes, dataset, schedule="boot",
+                        baked=cases.case("separable").model_bytes, synthesized=True, windows=2)
