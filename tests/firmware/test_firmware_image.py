@@ -82,22 +82,32 @@ def test_section_sizes_match_readelf(separable):
     assert arena == [sizes["arena"]] and sizes["arena"] <= sizes["bss"]
 
 
+def _function_sections(obj):
+    """(name, symbol size) -> section size of every function of an object file: with
+    -ffunction-sections each sits in its own section, whose size may pad the function
+    to the section's alignment (4 or 2 bytes, as the optimization level chose)."""
+    section_sizes = {int(m[1]): int(m[2], 16) for m in re.finditer(
+        r"\[\s*(\d+)\]\s+\S+\s+\S+\s+[0-9a-f]{8}\s+[0-9a-f]{6}\s+([0-9a-f]{6})", _readelf("-S", "-W", elf=obj))}
+    functions = {}
+    for line in _readelf("-s", "-W", elf=obj).splitlines():
+        parts = line.split()
+        if len(parts) == 8 and parts[3] == "FUNC" and parts[6].isdigit():
+            functions[parts[7], int(parts[2], 0)] = section_sizes[int(parts[6])]
+    return functions
+
+
 def test_runtime_code_is_the_runtime_functions_linked(separable):
-    """Map-file total == the linked functions defined in the runtime's objects, from the
-    ELF symbol table: each function sits in its own 4-byte aligned section
-    (-ffunction-sections) whose size the assembler pads to that alignment."""
+    """Map-file total == the sections, read from the runtime's object files, of the
+    functions the ELF symbol table holds from them."""
     _, elf = separable
-    defined = set()
+    sections = {}
     for obj in sorted((build_dir() / "runtime").rglob("*.o")):
-        out = subprocess.run(["arm-none-eabi-nm", "--defined-only", str(obj)], capture_output=True,
-                             text=True, check=True).stdout
-        defined |= {line.split()[2] for line in out.splitlines() if line.split()[1] in "tTW"}
+        sections.update(_function_sections(obj))
     # by address: a C1/C2 constructor pair is one function under two names
-    linked = {value: size for name, value, size, kind in _symbol_table(elf)
-              if kind == "FUNC" and name in defined}
-    padded = sum(-(-size // 4) * 4 for size in linked.values())
+    linked = {value: sections[name, size] for name, value, size, kind in _symbol_table(elf)
+              if kind == "FUNC" and (name, size) in sections}
     sizes = elf_sizes.section_sizes(elf)
-    assert sizes["runtime_code"] == padded
+    assert sizes["runtime_code"] == sum(linked.values())
     assert 0 < sizes["runtime_code"] < sizes["text"]
 
 
