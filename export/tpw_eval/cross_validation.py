@@ -35,8 +35,8 @@ Protocol (issue 14):
 
 Files in ``OUT``: ``plan.json`` (the configuration's key and the fold of every
 group), per fold ``fold-<f>.tflite`` (the INT8 file) then ``fold-<f>.json`` (its
-groups, the INT8 scores of its validation and test windows, the ledger,
-seconds), each written atomically, the JSON last; and ``cv.json`` (the summary,
+groups, the INT8 scores of its validation and test windows, the ledger, wall
+and CPU seconds of all threads), each written atomically, the JSON last; and ``cv.json`` (the summary,
 with the thresholds and how they were chosen). A killed run restarted with the
 same arguments skips the finished folds; a folder holding another
 configuration's plan is refused.
@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_eval.evaluate import json_safe, run_int8
 from tpw_tf import atomic, data, metrics
 from tpw_tf.console import run_command
 from tpw_tf.data.options import parse_options
@@ -162,12 +163,11 @@ def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, 
 
     The INT8 file is written first, its JSON (the finished-fold marker) last, each atomically.
     """
-    from tpw_eval.evaluate import run_int8
     from tpw_export.pipeline import calibration_subset, export_model
     from tpw_tf import train
     from tpw_tf.models import build_model
 
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     train.seed_everything(seed)
     model = build_model(model_name, dataset.input_shape, dataset.num_classes, **model_config)
     history = []
@@ -185,7 +185,8 @@ def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, 
                       "scores": probabilities[:len(val)].tolist()},
               "test": {"y": test.y.tolist(), "groups": test.groups.tolist(),
                        "scores": probabilities[len(val):].tolist()},
-              "seconds": round(time.monotonic() - start, 1)}
+              "seconds": round(time.monotonic() - start, 1),
+              "cpu_seconds": round(time.process_time() - cpu_start, 1)}
     atomic.write(result_path, json.dumps(result, allow_nan=False) + "\n")
     return result
 
@@ -286,13 +287,13 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
             log(f"{head} {counts}: training {epochs} epochs")
             result = run_fold(part, out, fold, folds, key, model_name=model_name, model_config=model_config,
                               epochs=epochs, seed=seed, bits=bits, progress=progress)
-            log(f"{head} done in {result['seconds']:.0f} s: INT8 file {result['file_bytes']:,} B")
+            log(f"{head} done in {result['seconds']:.0f} s ({result['cpu_seconds']:.0f} s of CPU): "
+                f"INT8 file {result['file_bytes']:,} B")
         results.append(result)
     report = summarize(results, num_classes=dataset.num_classes, resamples=resamples, seed=seed)
     report.update(key=key, dataset=dataset.name, model=model_name, config=model_config, epochs=epochs,
                   seed=seed, bits=bits, resamples=resamples, fold_of=fold_of, protocol=
                   "StratifiedGroupKFold; fold f tests fold f, validates fold f+1 mod K, trains on the rest")
-    from tpw_eval.evaluate import json_safe
     atomic.write(out / "cv.json", json.dumps(json_safe(report), indent=1, allow_nan=False) + "\n")
     return report
 

@@ -1,7 +1,7 @@
 """``tpw-eval``: the evaluation protocol, run on the INT8 flatbuffer that ships.
 
     tpw-eval MODEL.tflite --dataset D [--data-dir DIR] [--split test] [--json REPORT.json]
-             [--median-width W] [--resamples 1000] [--seed 0]
+             [--median-width W] [--resamples 1000] [--seed 0] [--threshold T]
 
 The flatbuffer runs in a child process through TFLM (the ``tflite-micro`` wheel's
 interpreter, which never imports TensorFlow), so the metrics are the device's, and
@@ -13,7 +13,8 @@ never loads the model into a native interpreter at all. A child that still
 crashes is reported by its signal. Validation and the
 evaluated split go through the same INT8 model; for a binary task the decision
 threshold is tuned on the validation scores only, then applied to the split
-(which therefore cannot be ``val`` itself).
+(which therefore cannot be ``val`` itself), unless ``--threshold`` gives it: e.g. the
+pooled out-of-fold threshold ``tpw-cv`` stores as ``threshold.shipped`` in its ``cv.json``.
 Optional median filtering runs within each record in time order. Confidence
 intervals come from a bootstrap over groups (records, patients, speakers).
 """
@@ -115,29 +116,34 @@ def run_int8(model_path: Path, x: np.ndarray, *, classes: int | None = None) -> 
 
 
 def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", median_width: int = 1,
-             resamples: int = 1000, seed: int = 0) -> dict:
+             resamples: int = 1000, seed: int = 0, threshold: float | None = None) -> dict:
     """The full protocol on ``dataset``'s ``split``; returns :func:`metrics.scores_report` plus context.
 
-    For two classes the threshold is tuned on the INT8 model's validation
+    For two classes the threshold is ``threshold`` when given (a probability of class 1
+    chosen elsewhere, e.g. by ``tpw-cv``), else tuned on the INT8 model's validation
     scores (after the same median filter), so the evaluated split's labels
     never reach it; for more classes decisions are argmax and ``threshold`` is None.
-    A binary ``split="val"`` is refused: its threshold would be tuned on the labels it is scored on.
+    A binary ``split="val"`` without ``threshold`` is refused: its threshold would be tuned
+    on the labels it is scored on. ``threshold`` for more than two classes is refused.
     """
     model_path = Path(model_path)
     binary = dataset.num_classes == 2
-    if binary and split == "val":
+    if threshold is not None and not binary:
+        raise ExportError(f"--threshold: dataset '{dataset.name}' has {dataset.num_classes} classes; "
+                          "a threshold decides two, more are decided by argmax")
+    given = threshold is not None
+    if binary and split == "val" and not given:
         raise ExportError(f"--split val: dataset '{dataset.name}' has two classes and its decision threshold "
                           "is tuned on val, so val scores would be optimistic; evaluate test or train")
     target = dataset.require(split)
-    val = dataset.require("val") if binary else None
-    windows = np.concatenate([val.x, target.x]) if binary else target.x
+    val = dataset.require("val") if binary and not given else None
+    windows = target.x if val is None else np.concatenate([val.x, target.x])
     _, probabilities = run_int8(model_path, windows, classes=dataset.num_classes)
 
     def smooth(scores, groups):
         return metrics.median_filter(scores, groups, median_width) if median_width > 1 else scores
 
-    threshold = None
-    if binary:
+    if val is not None:
         val_scores = smooth(probabilities[:len(val)], val.groups)
         threshold = metrics.tune_threshold(val.y, val_scores)
         probabilities = probabilities[len(val):]
@@ -145,7 +151,8 @@ def evaluate(model_path: Path, dataset: data.Dataset, *, split: str = "test", me
                                    threshold=threshold, resamples=resamples, seed=seed)
     report.update(model=str(model_path), dataset=dataset.name, split=split, windows=int(len(target)),
                   groups=int(len(np.unique(target.groups))), median_width=median_width,
-                  resamples=resamples, threshold_tuned_on="val" if binary else None)
+                  resamples=resamples,
+                  threshold_tuned_on="given (--threshold)" if given else "val" if binary else None)
     return report
 
 
@@ -185,6 +192,9 @@ def parse_args(argv):
                         help="odd window count of the within-record median filter (1 = off)")
     parser.add_argument("--resamples", type=int, default=1000, help="group bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="binary tasks: decide class 1 when its probability >= T, in (0, 1] "
+                             "(e.g. tpw-cv's threshold.shipped), instead of tuning on val")
     return parser.parse_args(argv)
 
 
@@ -198,12 +208,14 @@ def main(argv=None) -> int:
             raise TpwError(f"--resamples must be >= 1, got {args.resamples}")
         if args.seed < 0:
             raise TpwError(f"--seed must be >= 0, got {args.seed}")
+        if args.threshold is not None and not 0 < args.threshold <= 1:  # NaN fails too
+            raise TpwError(f"--threshold must be a probability in (0, 1], got {args.threshold}")
         if args.json is not None:
             atomic.check_writable(args.json, "--json: ")
         checked_model(args.model)  # a bad file is refused before any data loads
         dataset = data.load(args.dataset, data_dir=args.data_dir, **parse_options(args.data_option))
         report = evaluate(args.model, dataset, split=args.split, median_width=args.median_width,
-                          resamples=args.resamples, seed=args.seed)
+                          resamples=args.resamples, seed=args.seed, threshold=args.threshold)
         if args.json is not None:
             write_json(report, args.json)
         print(f"{report['model']} on {report['dataset']}/{report['split']}: {report['windows']} windows, "

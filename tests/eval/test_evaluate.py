@@ -111,6 +111,10 @@ def test_cli_prints_a_table_and_writes_the_json_report(three_class, tmp_path, ca
     (["MODEL", "--dataset", "synthetic", "--json", "."], "error: --json: cannot write .: it exists and is not a regular file"),
     (["TRUNCATED", "--dataset", "synthetic"], "error: truncated.tflite: micro runtime: malformed flatbuffer: "),
     (["MODEL", "--dataset", "synthetic", "--seed", "-1"], "error: --seed must be >= 0, got -1"),
+    (["MODEL", "--dataset", "synthetic", "--threshold", "0"], "error: --threshold must be a probability in (0, 1], got 0.0"),
+    (["MODEL", "--dataset", "synthetic", "--threshold", "nan"], "error: --threshold must be a probability in (0, 1], got nan"),
+    (["MODEL", "--dataset", "synthetic", "--threshold", "0.4"],
+     "error: --threshold: dataset 'synthetic' has 3 classes; a threshold decides two, more are decided by argmax"),
 ])
 def test_cli_errors_are_one_line_and_leave_no_report(three_class, tmp_path, capsys, monkeypatch, args, message):
     _, path = three_class
@@ -128,6 +132,20 @@ def test_a_binary_val_split_is_refused_because_its_threshold_is_tuned_there(bina
     dataset, path, _ = binary
     with pytest.raises(evaluate.ExportError, match="--split val: dataset 'synthetic' has two classes"):
         evaluate.evaluate(path, dataset, split="val", resamples=10)
+
+
+def test_a_given_threshold_replaces_tuning_and_val_is_then_scored(binary):
+    """``--threshold`` (e.g. tpw-cv's pooled out-of-fold one) decides alone: the validation labels do not
+    reach it, so val itself may be scored."""
+    dataset, path, _ = binary
+    val = dataset.splits["val"]
+    _, probabilities = evaluate.run_int8(path, val.x)
+    for t in (0.25, 0.75):
+        report = evaluate.evaluate(path, dataset, split="val", resamples=20, threshold=t)
+        assert report["threshold"] == t and report["threshold_tuned_on"] == "given (--threshold)"
+        assert report["macro_f1"]["value"] == metrics.macro_f1(val.y, metrics.decide(probabilities, t), 2)
+    assert report["macro_f1"]["value"] != evaluate.evaluate(path, dataset, split="val", resamples=20,
+                                                            threshold=0.25)["macro_f1"]["value"]
 
 
 def test_a_crashed_interpreter_is_reported_with_its_signal(binary, monkeypatch):
