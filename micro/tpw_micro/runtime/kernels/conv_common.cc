@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "kernels/requant.h"
+
 namespace tpw {
 namespace {
 
@@ -81,43 +83,18 @@ uint32_t BiasOf(const ConvRow& row, int32_t oc) {
   return row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
 }
 
-// ChannelRequant's arithmetic (TFLM's two roundings, bit for bit) with the
-// per-call work done once per row: the shift split into its left and right
-// parts and RoundingDivideByPOT's mask and threshold precomputed. It skips
-// SaturatingRoundingDoublingHighMul's one saturating case (both operands
-// INT32_MIN): QuantizeMultiplier's significands are below 2^31.
-struct RowRequant {
-  int32_t multiplier, left_shift, right_shift, mask, threshold, zero_point, act_min, act_max;
-
-  RowRequant() = default;
-  explicit RowRequant(const ChannelRequant& r)
-      : multiplier(r.multiplier),
-        left_shift(r.shift > 0 ? r.shift : 0),
-        right_shift(r.shift > 0 ? 0 : -r.shift),
-        mask(static_cast<int32_t>((int64_t{1} << right_shift) - 1)),
-        threshold(mask >> 1),
-        zero_point(r.zero_point),
-        act_min(r.act_min),
-        act_max(r.act_max) {}
-
-  int8_t operator()(uint32_t sum) const {
-    const int64_t product = static_cast<int64_t>(static_cast<int32_t>(sum << left_shift)) * multiplier;
-    const int32_t high = static_cast<int32_t>((product + (int64_t{1} << 30)) >> 31);
-    const int32_t rounded = (high >> right_shift) + ((high & mask) > threshold - (high >> 31) ? 1 : 0);
-    int32_t acc = rounded + zero_point;
-    acc = acc < act_min ? act_min : (acc > act_max ? act_max : acc);
-    return static_cast<int8_t>(acc);
-  }
-};
-
 // Channels [oc, oc + kChannels) of a row, windows two at a time and one for
 // an odd last; dots(x, sums, windows) adds kChannels x windows window sums
 // (sums[c * windows + k]) to their starting values `base`. The requantizers
-// are local so the int8 stores cannot alias them.
+// are local so the int8 stores cannot alias them (SelectInteriorRow chose
+// these variants only when every channel's shift suits FastRequant).
 template <int kChannels, typename Dots>
 void ChannelsInPairs(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
-  RowRequant requant[kChannels];
-  for (int c = 0; c < kChannels; ++c) requant[c] = RowRequant(RequantOf(p, row, oc + c));
+  FastRequant requant[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
+  }
+  auto saturate = [&](int32_t value) { return SaturateInt8(value, p.act_min, p.act_max); };
   const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
   int8_t* out = row.out + oc;
   int32_t count = row.count;
@@ -126,15 +103,15 @@ void ChannelsInPairs(const ConvParams& p, const ConvRow& row, int32_t oc, const 
     for (int c = 0; c < kChannels; ++c) sums[2 * c] = sums[2 * c + 1] = base[c];
     dots(x, sums, std::integral_constant<int, 2>());
     for (int c = 0; c < kChannels; ++c) {
-      out[c] = requant[c](sums[2 * c]);
-      out[row.out_depth + c] = requant[c](sums[2 * c + 1]);
+      out[c] = saturate(requant[c](sums[2 * c]));
+      out[row.out_depth + c] = saturate(requant[c](sums[2 * c + 1]));
     }
   }
   if (count == 1) {
     uint32_t sums[kChannels];
     for (int c = 0; c < kChannels; ++c) sums[c] = base[c];
     dots(x, sums, std::integral_constant<int, 1>());
-    for (int c = 0; c < kChannels; ++c) out[c] = requant[c](sums[c]);
+    for (int c = 0; c < kChannels; ++c) out[c] = saturate(requant[c](sums[c]));
   }
 }
 
@@ -223,6 +200,15 @@ void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
   const bool pairs_share_input = ch.channels_per_group % 2 == 0 || ch.channels_per_group >= out_depth;
   // Depth multiplier 1: channel c reads input c and weight c of each tap.
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
+  // The blocked variants requantize with FastRequant; a channel whose shift it
+  // does not cover (a multiplier of 0.5 or more, or below 2^-21) leaves the op
+  // to the generic walk and TFLM's own formula.
+  for (int32_t oc = 0; oc < out_depth; ++oc) {
+    if (!FastRequant::Applies(p->shifts[oc])) {
+      p->interior_row = conv_nxk_s8_generic;
+      return;
+    }
+  }
   switch (p->walk.shape) {
     case WalkShape::kRun:
       p->interior_row = pairs_share_input ? conv_1xk_s8_2x2 : conv_nxk_s8_generic;
