@@ -3,7 +3,7 @@ miss against issue 14's targets.
 
 Each row is one grouped k-fold cross-validation (:func:`tpw_eval.cross_validation.cross_validate`,
 what ``tpw-cv`` runs: every fold trains, exports and scores its INT8 file), run or resumed in
-``OUT/<dataset>-<model>``; flash is the written file's size (the largest over the folds). The
+``OUT/<dataset>-<model>-k<K>``; flash is the written file's size (the largest over the folds). The
 model is ``tpw-export``'s default (``hypertinypw``, 10 epochs, the loader's default options; MIT-BIH
 pools DS1) unless ``--models`` / ``--epochs`` say otherwise. Targets (issue 14): MIT-BIH V vs rest
 macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
@@ -29,8 +29,12 @@ TARGETS = {
 }
 
 
+def folder(args, dataset_name: str, model: str) -> Path:
+    return args.out / f"{dataset_name}-{model}-k{args.folds}"
+
+
 def run_row(dataset_name: str, model: str, args) -> dict:
-    """The cross-validation of one row, run or resumed in ``args.out / f'{dataset_name}-{model}'``."""
+    """The cross-validation of one row, run or resumed in its folder (:func:`folder`)."""
     from tpw_eval.cross_validation import POOL_OPTIONS, cross_validate
     from tpw_export.native_io import quiet_tensorflow
     from tpw_tf import data
@@ -38,7 +42,7 @@ def run_row(dataset_name: str, model: str, args) -> dict:
     quiet_tensorflow()
     dataset = data.load(dataset_name, data_dir=args.data_root / TARGETS[dataset_name][0],
                         **POOL_OPTIONS.get(dataset_name, {}))
-    return cross_validate(dataset, args.out / f"{dataset_name}-{model}", folds=args.folds, model_name=model,
+    return cross_validate(dataset, folder(args, dataset_name, model), folds=args.folds, model_name=model,
                           epochs=args.epochs, seed=0, progress=False)
 
 
@@ -76,7 +80,7 @@ def main() -> None:
     for dataset_name in args.datasets:
         for model in args.models:
             if args.print_only:
-                path = args.out / f"{dataset_name}-{model}" / "cv.json"
+                path = folder(args, dataset_name, model) / "cv.json"
                 if path.is_file():
                     reports.append(json.loads(path.read_text()))
             else:

@@ -36,7 +36,7 @@ Protocol (issue 14):
 Files in ``OUT``: ``plan.json`` (the configuration's key and the fold of every
 group), per fold ``fold-<f>.tflite`` (the INT8 file) then ``fold-<f>.json`` (its
 groups, the INT8 scores of its validation and test windows, the ledger, wall
-and CPU seconds of all threads), each written atomically, the JSON last; and ``cv.json`` (the summary,
+and CPU seconds), each written atomically, the JSON last; and ``cv.json`` (the summary,
 with the thresholds and how they were chosen). A killed run restarted with the
 same arguments skips the finished folds; a folder holding another
 configuration's plan is refused.
@@ -47,13 +47,14 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from tpw_eval.evaluate import json_safe, run_int8
+from tpw_eval.evaluate import run_int8, write_json
 from tpw_tf import atomic, data, metrics
 from tpw_tf.console import run_command
 from tpw_tf.data.options import parse_options
@@ -157,6 +158,12 @@ def load_fold(out: Path, fold: int, key: str) -> dict | None:
     return result
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process's threads and its finished children (the INT8 runs)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, *, model_name: str,
              model_config: dict, epochs: int, seed: int, bits: int, progress: bool) -> dict:
     """Train, export and score fold ``fold`` (``dataset`` holds its splits); write its files; return its result.
@@ -167,7 +174,7 @@ def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, 
     from tpw_tf import train
     from tpw_tf.models import build_model
 
-    start, cpu_start = time.monotonic(), time.process_time()
+    start, cpu_start = time.monotonic(), cpu_seconds()
     train.seed_everything(seed)
     model = build_model(model_name, dataset.input_shape, dataset.num_classes, **model_config)
     history = []
@@ -186,7 +193,7 @@ def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, 
               "test": {"y": test.y.tolist(), "groups": test.groups.tolist(),
                        "scores": probabilities[len(val):].tolist()},
               "seconds": round(time.monotonic() - start, 1),
-              "cpu_seconds": round(time.process_time() - cpu_start, 1)}
+              "cpu_seconds": round(cpu_seconds() - cpu_start, 1)}
     atomic.write(result_path, json.dumps(result, allow_nan=False) + "\n")
     return result
 
@@ -294,7 +301,7 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
     report.update(key=key, dataset=dataset.name, model=model_name, config=model_config, epochs=epochs,
                   seed=seed, bits=bits, resamples=resamples, fold_of=fold_of, protocol=
                   "StratifiedGroupKFold; fold f tests fold f, validates fold f+1 mod K, trains on the rest")
-    atomic.write(out / "cv.json", json.dumps(json_safe(report), indent=1, allow_nan=False) + "\n")
+    write_json(report, out / "cv.json")
     return report
 
 

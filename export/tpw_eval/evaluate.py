@@ -168,9 +168,11 @@ def format_table(report: dict) -> str:
 
 
 def json_safe(value):
-    """NaN (e.g. AUC with one class present) becomes null, in nested dicts too: JSON has no NaN."""
+    """NaN (e.g. AUC with one class present) becomes null, in nested dicts and lists too: JSON has no NaN."""
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
     return None if isinstance(value, float) and math.isnan(value) else value
 
 

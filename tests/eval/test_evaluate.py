@@ -157,8 +157,11 @@ def test_a_crashed_interpreter_is_reported_with_its_signal(binary, monkeypatch):
 
 
 def test_the_report_is_written_with_nan_as_null(tmp_path):
-    evaluate.write_json({"auc": {"value": float("nan"), "ci_low": 0.5}}, tmp_path / "r.json")
-    assert json.loads((tmp_path / "r.json").read_text()) == {"auc": {"value": None, "ci_low": 0.5}}
+    # tpw-cv's per-fold rows are a list: a fold whose test groups hold one class has no AUC.
+    evaluate.write_json({"auc": {"value": float("nan"), "ci_low": 0.5}, "per_fold": [{"auc": float("nan")}, 1.0]},
+                        tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text()) == {"auc": {"value": None, "ci_low": 0.5},
+                                                             "per_fold": [{"auc": None}, 1.0]}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
