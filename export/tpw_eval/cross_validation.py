@@ -306,9 +306,9 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
 
 
 def _claim(out: Path, key: str, plan: dict) -> None:
-    """Create ``out`` with its ``plan.json``, or accept it when its plan has the same key."""
+    """Create ``out`` with its ``plan.json``, or accept it when its plan has the same key or no fold finished."""
     path = out / "plan.json"
-    if path.is_file():
+    if path.is_file() and any(out.glob("fold-*.json")):
         try:
             found = json.loads(path.read_text()).get("key")
         except json.JSONDecodeError as error:

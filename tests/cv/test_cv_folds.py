@@ -81,11 +81,26 @@ def test_a_folder_of_another_configuration_is_refused(tmp_path, capsys):
     out = tmp_path / "cv"
     out.mkdir()
     (out / "plan.json").write_text(json.dumps({"key": "0123456789abcdef"}))
+    (out / "fold-0.json").write_text(json.dumps({"key": "0123456789abcdef"}))
     status = cv.main(["--dataset", "synthetic", "-o", "per_subject=3", "--folds", "3", "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 1 and len(err) == 1
     assert err[0].startswith(f"error: {out}: holds a cross-validation of another configuration (key 0123456789abcdef")
-    assert sorted(p.name for p in out.iterdir()) == ["plan.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["fold-0.json", "plan.json"]
+
+
+def test_a_bad_model_value_is_one_line_and_its_folder_is_reused(tmp_path, capsys):
+    """The zoo checks values when the first fold builds its model: the plan is then all the folder holds,
+    and a run with another configuration takes the folder over, since no fold finished."""
+    out = tmp_path / "cv"
+    args = ["--dataset", "synthetic", "-o", "per_subject=3", "--folds", "3", "--out", str(out), "--quiet"]
+    assert cv.main(args + ["-m", "width=0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: model 'hypertinypw': width must be an int >= 1, got 0"
+    assert [line for line in err if line.startswith("error")] == err[-1:]
+    assert [p.name for p in out.iterdir()] == ["plan.json"]
+    cv._claim(out, "fedcba9876543210", {"key": "fedcba9876543210"})
+    assert json.loads((out / "plan.json").read_text()) == {"key": "fedcba9876543210"}
 
 
 def test_t_interval_is_the_student_t_interval():
