@@ -54,7 +54,10 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """``arena_used_bytes``: the smallest arena the model runs in (planned head + persistent
+    tail); ``arena_persistent_bytes``: the tail (records, op data, tensors computed once)."""
     arena_used_bytes: int
+    arena_persistent_bytes: int
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
 
@@ -112,14 +115,16 @@ def _with_model_file(model: bytes, action):
 def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
     """Allocate ``model`` in the runtime and report its arena use and I/O tensors."""
     text = _with_model_file(model, lambda _, path: _call([str(path)], arena_bytes=arena_bytes))
-    used, inputs, outputs = 0, [], []
+    used, persistent, inputs, outputs = 0, 0, [], []
     for line in text.splitlines():
         fields = line.split()
         if fields[0] == "arena_used_bytes":
             used = int(fields[1])
+        elif fields[0] == "arena_persistent_bytes":
+            persistent = int(fields[1])
         elif fields[0] in ("input", "output"):
             (inputs if fields[0] == "input" else outputs).append(_tensor_info(fields))
-    return ModelInfo(used, tuple(inputs), tuple(outputs))
+    return ModelInfo(used, persistent, tuple(inputs), tuple(outputs))
 
 
 def check_model(path: Path, *, arena_bytes: int | None = None) -> tuple[bytes, ModelInfo]:

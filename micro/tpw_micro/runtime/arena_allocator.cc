@@ -5,7 +5,7 @@
 namespace tpw {
 
 ArenaAllocator::ArenaAllocator(uint8_t* arena, size_t size)
-    : head_(arena), tail_(arena), end_(arena), skipped_(0) {
+    : head_(arena), tail_(arena), end_(arena), skipped_(0), temporary_(0), temporary_peak_(0) {
   if (arena == nullptr) return;
   uintptr_t start = reinterpret_cast<uintptr_t>(arena);
   size_t skip = AlignUp(start, kArenaAlignment) - start;
@@ -33,6 +33,15 @@ Status ArenaAllocator::AllocatePersistent(size_t bytes, void** out) {
   tail_ -= aligned;
   memset(tail_, 0, aligned);
   *out = tail_;
+  return Status::Ok();
+}
+
+Status ArenaAllocator::AllocateTemporary(size_t bytes, void** out) {
+  size_t aligned = AlignUp(bytes, kArenaAlignment);
+  if (aligned < bytes || aligned > free_bytes()) return TooSmall(bytes);
+  *out = head_ + temporary_;
+  temporary_ += aligned;
+  if (temporary_ > temporary_peak_) temporary_peak_ = temporary_;
   return Status::Ok();
 }
 

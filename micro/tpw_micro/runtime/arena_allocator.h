@@ -5,7 +5,9 @@
 //
 // Persistent allocations (Tensor records, nodes, kernel op data) grow down
 // from the end and live as long as the interpreter. The head is sized by the
-// memory planner after every kernel has been prepared.
+// memory planner after every kernel has been prepared. Until then, a kernel's
+// Prepare may borrow temporary memory from the start of the free middle
+// (TFLM's temp allocations), given back when that Prepare returns.
 #ifndef TPW_MICRO_RUNTIME_ARENA_ALLOCATOR_H_
 #define TPW_MICRO_RUNTIME_ARENA_ALLOCATOR_H_
 
@@ -39,9 +41,18 @@ class ArenaAllocator {
     return Status::Ok();
   }
 
-  // Start of the head region and the bytes free between head and tail.
+  // `bytes` at the start of the free middle, kArenaAlignment-aligned, valid
+  // until ResetTemporary() (the interpreter calls it after every Prepare).
+  Status AllocateTemporary(size_t bytes, void** out);
+  void ResetTemporary() { temporary_ = 0; }
+  // Most bytes temporary allocations held at once: planned-head room the
+  // smallest arena needs even when the plan itself needs less.
+  size_t temporary_peak_bytes() const { return temporary_peak_; }
+
+  // Start of the head region and the bytes free between head (and any
+  // temporary allocations) and tail.
   uint8_t* head() const { return head_; }
-  size_t free_bytes() const { return static_cast<size_t>(tail_ - head_); }
+  size_t free_bytes() const { return static_cast<size_t>(tail_ - head_) - temporary_; }
   // Bytes used so far by the tail plus those lost aligning the arena start.
   size_t persistent_bytes() const { return static_cast<size_t>(end_ - tail_) + skipped_; }
   Status TooSmall(size_t requested) const;
@@ -51,6 +62,8 @@ class ArenaAllocator {
   uint8_t* tail_;
   uint8_t* end_;
   size_t skipped_;
+  size_t temporary_;       // bytes held by temporary allocations now
+  size_t temporary_peak_;  // the most ever held at once
 };
 
 }  // namespace tpw

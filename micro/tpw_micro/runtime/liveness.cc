@@ -15,13 +15,15 @@ void Touch(BufferRequest* request, int32_t at) {
 }  // namespace
 
 Status PlanTensorMemory(const Subgraph& graph, ArenaAllocator& allocator, size_t* used_bytes) {
-  // Planner records sit in the free middle of the arena while planning; the
-  // planned tensors overwrite them afterwards.
-  size_t record_bytes = static_cast<size_t>(graph.num_tensors) * (sizeof(BufferRequest) + 2 * sizeof(int32_t));
+  // Planner records (one per tensor and one per node's scratch) sit in the
+  // free middle of the arena while planning; the planned buffers overwrite
+  // them afterwards.
+  const int32_t slots = graph.num_tensors + graph.num_nodes;
+  size_t record_bytes = static_cast<size_t>(slots) * (sizeof(BufferRequest) + 2 * sizeof(int32_t));
   if (record_bytes > allocator.free_bytes()) return allocator.TooSmall(record_bytes);
   BufferRequest* requests = reinterpret_cast<BufferRequest*>(allocator.head());
-  int32_t* order = reinterpret_cast<int32_t*>(requests + graph.num_tensors);
-  int32_t* ids = order + graph.num_tensors;  // tensor index of each planned buffer
+  int32_t* order = reinterpret_cast<int32_t*>(requests + slots);
+  int32_t* ids = order + slots;  // tensor index of each planned buffer; num_tensors + n for node n's scratch
   for (int32_t t = 0; t < graph.num_tensors; ++t) {
     const uint32_t bytes = static_cast<uint32_t>(AlignUp(graph.tensors[t].bytes, kArenaAlignment));
     requests[t] = BufferRequest{bytes, -1, -1, 0};
@@ -49,7 +51,8 @@ Status PlanTensorMemory(const Subgraph& graph, ArenaAllocator& allocator, size_t
       Touch(&requests[t], n);
     }
   }
-  // Unused and constant tensors get no arena memory: plan only the live ones.
+  // Unused and constant tensors get no arena memory: plan only the live ones,
+  // then each node's scratch, live while that node runs.
   int32_t live = 0;
   for (int32_t t = 0; t < graph.num_tensors; ++t) {
     if (graph.tensors[t].is_constant || requests[t].first_use < 0) continue;
@@ -57,10 +60,24 @@ Status PlanTensorMemory(const Subgraph& graph, ArenaAllocator& allocator, size_t
     ids[live] = t;
     ++live;
   }
+  for (int32_t n = 0; n < graph.num_nodes; ++n) {
+    if (graph.nodes[n].scratch_bytes == 0) continue;
+    requests[live] = BufferRequest{static_cast<uint32_t>(AlignUp(graph.nodes[n].scratch_bytes, kArenaAlignment)), n, n, 0};
+    ids[live] = graph.num_tensors + n;
+    ++live;
+  }
   size_t head = PlanBuffers(requests, live, order);
   if (head > allocator.free_bytes()) return allocator.TooSmall(head);
-  for (int32_t i = 0; i < live; ++i) graph.tensors[ids[i]].data.raw = allocator.head() + requests[i].offset;
+  for (int32_t i = 0; i < live; ++i) {
+    uint8_t* place = allocator.head() + requests[i].offset;
+    if (ids[i] < graph.num_tensors) {
+      graph.tensors[ids[i]].data.raw = place;
+    } else {
+      graph.nodes[ids[i] - graph.num_tensors].scratch = place;
+    }
+  }
   size_t peak = head > record_bytes ? head : record_bytes;
+  if (allocator.temporary_peak_bytes() > peak) peak = allocator.temporary_peak_bytes();
   *used_bytes = AlignUp(peak, kArenaAlignment) + allocator.persistent_bytes();
   return Status::Ok();
 }

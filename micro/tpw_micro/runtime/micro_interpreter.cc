@@ -11,7 +11,7 @@ MicroInterpreter::MicroInterpreter(const uint8_t* model_data, size_t model_size,
                                    const OpResolver& resolver, uint8_t* arena, size_t arena_size)
     : model_data_(model_data), model_size_(model_size), resolver_(resolver), arena_(arena),
       arena_size_(arena_size), graph_{nullptr, 0, nullptr, 0, nullptr, nullptr, 0, 0}, used_bytes_(0),
-      ready_(false) {}
+      persistent_bytes_(0), ready_(false) {}
 
 Status MicroInterpreter::AllocateTensors() {
   ready_ = false;
@@ -25,6 +25,7 @@ Status MicroInterpreter::AllocateTensors() {
   TPW_RETURN_IF_ERROR(ReadSubgraph(model_data_, model_size_, resolver_, allocator, &graph_));
   TPW_RETURN_IF_ERROR(PrepareNodes(allocator));
   TPW_RETURN_IF_ERROR(PlanTensorMemory(graph_, allocator, &used_bytes_));
+  persistent_bytes_ = allocator.persistent_bytes();
   ready_ = true;
   return Status::Ok();
 }
@@ -38,6 +39,7 @@ Status MicroInterpreter::PrepareNodes(ArenaAllocator& allocator) {
     TPW_RETURN_IF_ERROR(model.operators.TableAt(static_cast<uint32_t>(i), &op));
     NodeContext context(graph_.nodes[i], i, op, model.tensors, graph_.tensors, &allocator);
     TPW_RETURN_IF_ERROR(graph_.nodes[i].registration->prepare(context));
+    allocator.ResetTemporary();
     // A -1 left in an output shape means the kernel does not compute that
     // shape; planning needs every size, so refuse here, naming the op.
     for (int32_t k = 0; k < context.num_outputs(); ++k) {

@@ -16,8 +16,9 @@
 //
 //   arena                                                          arena + size
 //   | planned activations (head)           |  free  | persistent (tail)      |
-//   ^ buffers of tensors with disjoint lifetimes overlap here   ^ Tensor records,
-//                                                                 nodes, kernel op data
+//   ^ buffers of tensors with disjoint lifetimes      ^ Tensor records, nodes,
+//     and node scratch buffers overlap here             kernel op data, outputs
+//                                                       computed in Prepare
 //
 // arena_used_bytes() = head + tail: the smallest arena the same model runs in.
 #ifndef TPW_MICRO_RUNTIME_MICRO_INTERPRETER_H_
@@ -55,6 +56,9 @@ class MicroInterpreter {
   // Bytes of the arena in use (planned head + persistent tail), 0 before
   // a successful AllocateTensors().
   size_t arena_used_bytes() const { return ready_ ? used_bytes_ : 0; }
+  // Of those, the persistent tail (records, op data, tensors computed once at
+  // AllocateTensors), 0 before a successful AllocateTensors().
+  size_t arena_persistent_bytes() const { return ready_ ? persistent_bytes_ : 0; }
 
  private:
   // Runs every kernel's Prepare in order: checks, output shapes, op data.
@@ -68,6 +72,7 @@ class MicroInterpreter {
 
   Subgraph graph_;  // read by model_reader.h, planned by liveness.h
   size_t used_bytes_;
+  size_t persistent_bytes_;
   bool ready_;
 };
 

@@ -126,4 +126,21 @@ Status NodeContext::AllocatePersistent(size_t bytes, void** out) {
   return Status::Ok();
 }
 
+Status NodeContext::AllocateTemporary(size_t bytes, void** out) {
+  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument).Add("allocation outside Prepare");
+  Status status = allocator_->AllocateTemporary(bytes, out);
+  if (!status.ok()) return Error(status.code()).Add(status.message());
+  return Status::Ok();
+}
+
+Status NodeContext::RequestScratch(size_t bytes) {
+  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument).Add("scratch request outside Prepare");
+  if (bytes > UINT32_MAX - kArenaAlignment) {
+    Status status = allocator_->TooSmall(bytes);
+    return Error(status.code()).Add(status.message());
+  }
+  node_.scratch_bytes = static_cast<uint32_t>(bytes);
+  return Status::Ok();
+}
+
 }  // namespace tpw

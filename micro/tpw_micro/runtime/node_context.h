@@ -42,6 +42,8 @@ struct NodeRecord {
   const IntArray* inputs;   // tensor indices, -1 for an omitted optional input
   const IntArray* outputs;
   void* op_data;            // set by the kernel's Prepare
+  void* scratch;            // planned by liveness.h where Prepare asked for scratch_bytes
+  uint32_t scratch_bytes;
   int32_t builtin_code;
 };
 
@@ -87,6 +89,16 @@ class NodeContext {
   }
   // Prepare only: more persistent memory (e.g. per-channel multipliers).
   Status AllocatePersistent(size_t bytes, void** out);
+  // Prepare only: working memory valid until this Prepare returns (the free
+  // middle of the arena, as TFLM's temp allocations), e.g. to compute an
+  // output once at AllocateTensors.
+  Status AllocateTemporary(size_t bytes, void** out);
+  // Prepare only: `bytes` of working memory for Eval, planned in the arena head
+  // and live only while this node runs, so nodes share it (TFLM's
+  // RequestScratchBufferInArena); one buffer a node, a later call replaces it.
+  Status RequestScratch(size_t bytes);
+  // Eval: the buffer RequestScratch asked for, nullptr if none.
+  void* scratch() const { return node_.scratch; }
   // Prepare only: gives output `slot` the shape the kernel computed from its
   // inputs (as TFLM's kernels do). A dimension may differ from the model's
   // only where the model leaves it to runtime: -1 in `shape`, or -1 in

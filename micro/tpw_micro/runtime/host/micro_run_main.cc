@@ -7,6 +7,7 @@
 // OUT.bin receives, per sample, the raw bytes of every output in order. The
 // description (stdout) is line based:
 //   arena_used_bytes <n>
+//   arena_persistent_bytes <n>   (of those, the persistent tail)
 //   input|output <index> <type> <scale> <zero_point> <rank> <dims...>
 // Any failure prints "error: <message>" on stderr and exits with status 1, or 3 when
 // the model is well formed but uses an op, type or shape this runtime does not run.
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
       rc = Fail(status.message()) * (status.code() == tpw::StatusCode::kUnsupported ? kUnsupportedExit : 1);
     } else if (count == 1) {
       printf("arena_used_bytes %zu\n", interpreter.arena_used_bytes());
+      printf("arena_persistent_bytes %zu\n", interpreter.arena_persistent_bytes());
       for (size_t i = 0; i < interpreter.inputs_size(); ++i) Describe("input", i, interpreter.input(i));
       for (size_t i = 0; i < interpreter.outputs_size(); ++i) Describe("output", i, interpreter.output(i));
     } else {

@@ -43,6 +43,17 @@ Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
   }
 }
 
+// Decodes `plan` into persistent memory now, with temporary scratch, and marks
+// the output constant: planning then gives it no head memory and Eval skips it.
+Status DecodeOnce(NodeContext& node, const DecodeOutput& plan, Tensor* output) {
+  void* scratch = nullptr;
+  TPW_RETURN_IF_ERROR(node.AllocatePersistent(output->bytes, &output->data.raw));
+  TPW_RETURN_IF_ERROR(node.AllocateTemporary(plan.scratch_bytes, &scratch));
+  plan.decode(plan, scratch, output->data.uint8);
+  output->is_constant = true;
+  return Status::Ok();
+}
+
 Status Prepare(NodeContext& node) {
   const int32_t outputs = node.num_outputs();
   // ExpectCounts below then checks every slot is present and outputs are not constant.
@@ -53,13 +64,24 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2 * outputs, outputs));
   DecodeOutput* plans = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&plans, static_cast<size_t>(outputs)));
-  for (int32_t k = 0; k < outputs; ++k) TPW_RETURN_IF_ERROR(PreparePair(node, k, &plans[k]));
-  return Status::Ok();
+  size_t scratch = 0;  // the most any output decoded at Eval needs
+  for (int32_t k = 0; k < outputs; ++k) {
+    TPW_RETURN_IF_ERROR(PreparePair(node, k, &plans[k]));
+    if (plans[k].once) {
+      TPW_RETURN_IF_ERROR(DecodeOnce(node, plans[k], node.output(k)));
+    } else if (plans[k].scratch_bytes > scratch) {
+      scratch = plans[k].scratch_bytes;
+    }
+  }
+  return scratch > 0 ? node.RequestScratch(scratch) : Status::Ok();
 }
 
 Status Eval(NodeContext& node) {
   const DecodeOutput* plans = node.op_data<DecodeOutput>();
-  for (int32_t k = 0; k < node.num_outputs(); ++k) plans[k].decode(plans[k], node.output(k)->data.uint8);
+  for (int32_t k = 0; k < node.num_outputs(); ++k) {
+    Tensor* output = node.output(k);
+    if (!output->is_constant) plans[k].decode(plans[k], node.scratch(), output->data.uint8);
+  }
   return Status::Ok();
 }
 

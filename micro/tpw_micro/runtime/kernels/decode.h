@@ -7,12 +7,18 @@
 // followed by the type's data; the wheel's compression/decode.py describes it.
 // Each decode type lives in its own file (decode_lut.cc, decode_prune.cc, and
 // decode_synth.cc for tpw's type 128, a synthesized kernel) and
-// only fills a DecodeOutput in Prepare; Eval calls the function chosen there.
+// only fills a DecodeOutput in Prepare; DECODE calls the function chosen there.
 //
-// Lifetime: DECODE's outputs are planned arena tensors like any activation,
-// live from the DECODE node to their consumer (the next node), so decoded
-// kernels share memory with everything not alive at the same time and are
-// decoded again on every Invoke, as TFLM does.
+// Lifetime, per output, as its decode type says:
+// - every Invoke (TFLM's semantics; LUT, pruning, and type 128 with the lazy
+//   flag): the output is a planned arena tensor like any activation, live from
+//   the DECODE node to its consumer (the next node), so decoded kernels share
+//   memory with everything not alive at the same time, and the decode scratch
+//   (DecodeOutput::scratch_bytes, the largest of the node's outputs) is the
+//   node's planned scratch, live during the DECODE only;
+// - once (type 128 with the boot flag): Prepare, i.e. AllocateTensors, decodes
+//   it into persistent arena memory with temporary scratch and marks it
+//   constant, so planning gives it no head memory and Eval leaves it alone.
 #ifndef TPW_MICRO_RUNTIME_KERNELS_DECODE_H_
 #define TPW_MICRO_RUNTIME_KERNELS_DECODE_H_
 
@@ -64,7 +70,8 @@ class BitReader {
 
 struct DecodeOutput;
 struct SynthPlan;  // decode_synth.cc
-using DecodeFunction = void (*)(const DecodeOutput& plan, uint8_t* out);
+// Decodes one output into `out` (its bytes), working in `scratch` (plan.scratch_bytes).
+using DecodeFunction = void (*)(const DecodeOutput& plan, void* scratch, uint8_t* out);
 
 // What Eval needs to decode one output; filled by a decode type's Prepare.
 struct DecodeOutput {
@@ -75,7 +82,9 @@ struct DecodeOutput {
   DecodeChannels layout;
   size_t table_bytes;          // LUT: bytes of one channel's value table
   uint8_t bits;                // LUT: bits per index
-  const SynthPlan* synth;      // synthesized kernel: the generator side and scratch
+  const SynthPlan* synth;      // synthesized kernel: the generator side
+  size_t scratch_bytes;        // working memory `decode` needs (8-byte aligned by the arena)
+  bool once;                   // decode at AllocateTensors into persistent memory, not every Invoke
 };
 
 // The encoded and ancillary tensors and the output of one pair, for Prepare.

@@ -17,7 +17,7 @@ constexpr uint8_t kBitsMask = 0x07;
 // `kSize` is the element size, so each copy is one load and one store; the
 // layout is tested once, outside the loops.
 template <size_t kSize>
-void DecodeLut(const DecodeOutput& plan, uint8_t* out) {
+void DecodeLut(const DecodeOutput& plan, void* /*scratch*/, uint8_t* out) {
   BitReader indices(plan.encoded, plan.bits);
   const DecodeChannels& layout = plan.layout;
   if (layout.channel_is_inner) {

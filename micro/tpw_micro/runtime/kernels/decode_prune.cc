@@ -11,7 +11,7 @@ namespace tpw {
 namespace {
 
 template <size_t kSize>
-void DecodePrune(const DecodeOutput& plan, uint8_t* out) {
+void DecodePrune(const DecodeOutput& plan, void* /*scratch*/, uint8_t* out) {
   BitReader mask(plan.encoded, 1);
   const uint8_t* kept = plan.values;
   const DecodeChannels& layout = plan.layout;

@@ -8,8 +8,12 @@
 // encoded data hold the layer's own: the scales of z_l and H_l / A_l / s, then
 // their codes as one stream. DCM byte 4 is the type's version (1), byte 5
 // `bits`, byte 6 the head (0 full, 1 factorized, 2 shared_basis), uint16
-// little-endian d_z at 8, hidden width at 10, d_h at 12, r at 14. The output
-// is the conv filter (Cout, 1, 1, Cin).
+// little-endian d_z at 8, hidden width at 10, d_h at 12, r at 14, and byte 7
+// the schedule: 1 (boot) synthesizes the kernel once, in Prepare (i.e. during
+// AllocateTensors), into persistent arena memory, so Invoke costs what the
+// baked file's does; 0 (lazy) synthesizes it at every Invoke, just before its
+// consumer, into the planned output (decode.h). The output is the conv filter
+// (Cout, 1, 1, Cin).
 //
 // Arithmetic: exactly synthesis.py's, float32 in its order (each product and
 // sum rounded; the runtime builds with -ffp-contract=off, so no fused
@@ -25,7 +29,9 @@
 
 namespace tpw {
 
-// What Eval needs, filled by PrepareSynth in persistent memory.
+// What synthesis needs, filled by PrepareSynth in persistent memory. Its
+// scratch is floats: the tanh layer (hidden), h (d_h), B h (rank), then one
+// kernel column (cin; z_l's d_z values before that).
 struct SynthPlan {
   uint8_t bits, head;
   int32_t d_z, hidden, d_h, rank, cin, cout;
@@ -33,16 +39,13 @@ struct SynthPlan {
   const uint8_t* shared_codes;   // their codes, one stream
   const uint8_t* own_scales;     // float32 z_l, own
   const uint8_t* own_codes;
-  float* hidden_values;  // scratch: tanh layer (hidden), h (d_h), B h (rank), one kernel column (cin)
-  float* h;
-  float* u;
-  float* column;
 };
 
 namespace {
 
-constexpr int kVersionByte = 4, kBitsByte = 5, kHeadByte = 6, kDimsByte = 8;
+constexpr int kVersionByte = 4, kBitsByte = 5, kHeadByte = 6, kScheduleByte = 7, kDimsByte = 8;
 constexpr uint8_t kHeadFull = 0, kHeadFactorized = 1, kHeadSharedBasis = 2;
+constexpr uint8_t kScheduleLazy = 0, kScheduleBoot = 1;
 constexpr float kInt8Max = 127.0f;
 
 // Field `index` of a stream of `bits`-wide two's complement codes; reads the
@@ -107,8 +110,12 @@ float RoundHalfAway(float x) {
   return copysignf(a - whole >= 0.5f ? whole + 1.0f : whole, x);
 }
 
-void DecodeSynth(const DecodeOutput& output, uint8_t* out) {
+void DecodeSynth(const DecodeOutput& output, void* scratch, uint8_t* out) {
   const SynthPlan& s = *output.synth;
+  float* hidden_values = static_cast<float*>(scratch);
+  float* h = hidden_values + s.hidden;
+  float* u = h + s.d_h;
+  float* column = u + s.rank;
   const Packed w1{s.shared_codes, 0, Scale(s.shared_scales, 0), s.bits};
   const Packed b1{s.shared_codes, w1.first + static_cast<size_t>(s.d_z) * s.hidden, Scale(s.shared_scales, 1), s.bits};
   const Packed w2{s.shared_codes, b1.first + s.hidden, Scale(s.shared_scales, 2), s.bits};
@@ -117,10 +124,10 @@ void DecodeSynth(const DecodeOutput& output, uint8_t* out) {
   const Packed code{s.own_codes, 0, Scale(s.own_scales, 0), s.bits};
   const Packed own{s.own_codes, static_cast<size_t>(s.d_z), Scale(s.own_scales, 1), s.bits};
   // Eq. 1: h = W2 tanh(W1 z + b1) + b2, z dequantized once.
-  for (int32_t k = 0; k < s.d_z; ++k) s.column[k] = code[k];
-  for (int32_t j = 0; j < s.hidden; ++j) s.hidden_values[j] = Tanh32(Dot(s.column, s.d_z, w1, s.hidden, j) + b1[j]);
-  for (int32_t j = 0; j < s.d_h; ++j) s.h[j] = Dot(s.hidden_values, s.hidden, w2, s.d_h, j) + b2[j];
-  for (int32_t r = 0; r < s.rank; ++r) s.u[r] = Dot(s.h, s.d_h, shared, s.rank, r);  // Eq. 3: B h
+  for (int32_t k = 0; k < s.d_z; ++k) column[k] = code[k];
+  for (int32_t j = 0; j < s.hidden; ++j) hidden_values[j] = Tanh32(Dot(column, s.d_z, w1, s.hidden, j) + b1[j]);
+  for (int32_t j = 0; j < s.d_h; ++j) h[j] = Dot(hidden_values, s.hidden, w2, s.d_h, j) + b2[j];
+  for (int32_t r = 0; r < s.rank; ++r) u[r] = Dot(h, s.d_h, shared, s.rank, r);  // Eq. 3: B h
   const size_t size = static_cast<size_t>(s.cin) * s.cout;
   int8_t* kernel = reinterpret_cast<int8_t*>(out);
   for (int32_t c = 0; c < s.cout; ++c) {
@@ -129,19 +136,19 @@ void DecodeSynth(const DecodeOutput& output, uint8_t* out) {
       const size_t n = static_cast<size_t>(i) * s.cout + c;  // W (Cin, Cout), row-major
       float w;
       if (s.head == kHeadFull) {
-        w = Dot(s.h, s.d_h, own, size, n);  // Eq. 2: H h
+        w = Dot(h, s.d_h, own, size, n);  // Eq. 2: H h
       } else if (s.head == kHeadFactorized) {
-        w = Dot(s.u, s.rank, own, size, n);  // Eq. 3: A (B h)
+        w = Dot(u, s.rank, own, size, n);  // Eq. 3: A (B h)
       } else {
-        w = Dot(s.h, s.d_h, shared, size, n) * own[c];  // diag(s) P h
+        w = Dot(h, s.d_h, shared, size, n) * own[c];  // diag(s) P h
       }
-      s.column[i] = w;
+      column[i] = w;
       peak = fmaxf(peak, fabsf(w));
     }
     // synthesis.int8_kernel: step = peak / 127, q = round_half_away(w / step).
     const float step = peak / kInt8Max;
     for (int32_t i = 0; i < s.cin; ++i) {
-      const float q = step > 0.0f ? fminf(fmaxf(RoundHalfAway(s.column[i] / step), -kInt8Max), kInt8Max) : 0.0f;
+      const float q = step > 0.0f ? fminf(fmaxf(RoundHalfAway(column[i] / step), -kInt8Max), kInt8Max) : 0.0f;
       kernel[static_cast<size_t>(c) * s.cin + i] = static_cast<int8_t>(q);
     }
   }
@@ -172,7 +179,11 @@ Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
     return DecodeError(node, tensors, StatusCode::kUnsupported)
         .Add("decode type version ").Add(dcm[kVersionByte]).Add(" in DCM byte 4, expected 1");
   }
-  const uint8_t bits = dcm[kBitsByte], head = dcm[kHeadByte];
+  const uint8_t bits = dcm[kBitsByte], head = dcm[kHeadByte], schedule = dcm[kScheduleByte];
+  if (schedule != kScheduleLazy && schedule != kScheduleBoot) {
+    return DecodeError(node, tensors, StatusCode::kInvalidModel)
+        .Add("schedule ").Add(schedule).Add(" in DCM byte 7, expected 0 (lazy) or 1 (boot)");
+  }
   if (bits < 2 || bits > 8) {
     return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("packed at ").Add(bits).Add(" bits, expected 2-8");
   }
@@ -197,16 +208,15 @@ Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   const uint64_t encoded = 2 * 4 + StreamBytes(d_z + own, bits);
   if (tensors.encoded->bytes < encoded) return Short(node, tensors, "encoded data", tensors.encoded->bytes, encoded);
   SynthPlan* synth = nullptr;
-  float* scratch = nullptr;
-  const size_t floats = static_cast<size_t>(hidden + d_h + rank) + static_cast<size_t>(cin > static_cast<uint64_t>(d_z) ? cin : d_z);
   TPW_RETURN_IF_ERROR(node.AllocatePersistent(sizeof(SynthPlan), reinterpret_cast<void**>(&synth)));
-  TPW_RETURN_IF_ERROR(node.AllocatePersistent(floats * sizeof(float), reinterpret_cast<void**>(&scratch)));
   const uint8_t* data = tensors.encoded->data.uint8;
   *synth = SynthPlan{bits, head, d_z, hidden, d_h, rank, static_cast<int32_t>(cin), static_cast<int32_t>(cout),
-                     dcm + kDcmBytes, dcm + kDcmBytes + 4 * shared_scales, data, data + 8,
-                     scratch, scratch + hidden, scratch + hidden + d_h, scratch + hidden + d_h + rank};
+                     dcm + kDcmBytes, dcm + kDcmBytes + 4 * shared_scales, data, data + 8};
   plan->synth = synth;
   plan->decode = DecodeSynth;
+  const uint64_t floats = static_cast<uint64_t>(hidden) + d_h + rank + (cin > static_cast<uint64_t>(d_z) ? cin : d_z);
+  plan->scratch_bytes = static_cast<size_t>(floats * sizeof(float));
+  plan->once = schedule == kScheduleBoot;
   return Status::Ok();
 }
 
