@@ -16,12 +16,14 @@ plus the flatbuffer's own structure (graph, tensor tables, zero points,
 alignment): that overhead is ``flatbuffer_bytes`` minus the baked parameter
 bytes, and a boot or lazy image still needs it. SRAM starts from TFLM's arena.
 A schedule written as a file (``--schedule``) is counted by that file instead:
-its ``flash_bytes`` *is* the file size and its ``sram_bytes`` TFLM's arena for it;
+its ``flash_bytes`` *is* the file size and its ``sram_bytes`` the arena for it;
 ``counted_flash_bytes`` keeps the Eq. 6 figure beside it. ``boot`` and ``lazy``
-ship the same file (TFLM decodes every compressed tensor into its arena before
-its consumer at each Invoke), so both take its size. ``written`` names the
-schedule and lists every tensor the DECODE compression tried; ``slimming`` the
-converter's bytes and what slimming saved.
+files have one size, so both take it: TFLM-compressed kernels ship as one file
+(TFLM decodes every compressed tensor into its arena before its consumer at each
+Invoke), synthesized kernels as two that differ in one header byte (our runtime
+synthesizes once at boot, or before each layer), each with its own arena.
+``written`` names the schedule and lists every tensor the DECODE compression
+tried; ``slimming`` the converter's bytes and what slimming saved.
 Runtime code is not counted here: the firmware report (:mod:`tpw_export.firmware_report`)
 holds the ELF sizes and stands beside the ledger.
 """
@@ -164,7 +166,8 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
             boot and lazy then store its packed kernels and decode them into SRAM.
         converted_bytes: size of the converter's file before slimming, if slimmed.
         written: the schedule written as a file, ``{schedule, file_bytes}``, and for
-            boot / lazy ``arena_bytes`` (TFLM's, for that file) and ``tensors``
+            boot / lazy ``arena_bytes`` (``{"boot": bytes, "lazy": bytes}``, each
+            schedule's file's arena in the runtime that runs it) and ``tensors``
             (``tflm_compress.Choice.as_dict()`` of every candidate).
     """
     components = (_stored_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
@@ -187,7 +190,7 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
             schedules[name].update(counted_flash_bytes=schedules[name]["flash_bytes"],
                                    flash_bytes=written["file_bytes"], file=True)
             if "arena_bytes" in written:
-                schedules[name]["sram_bytes"] = written["arena_bytes"]
+                schedules[name]["sram_bytes"] = written["arena_bytes"][name]
     generated_bytes = sum(c.bytes for c in components if c.schedules == _GENERATED)
     return {
         "model": model.name,

@@ -17,7 +17,7 @@ from tpw_export.errors import ExportError
 from tpw_export.ledger import SCHEDULES, build_ledger
 from tpw_export.parity import check_parity
 from tpw_export.slim import slim
-from tpw_export.synth_boot import runtime_arena_bytes, runtime_mismatches
+from tpw_export.synth_boot import runtime_arena_bytes, runtime_mismatches, synthesized_file
 from tpw_export.synthesis import synthesis_parts
 from tpw_export.tflm import tflm_arena_bytes
 from tpw_tf import data, train
@@ -42,8 +42,10 @@ class Exported:
     ``decoded`` is ``flatbuffer`` with DECODE-compressed tensors
     (:class:`tpw_export.tflm_compress.TflmCompressed`); ``synthesized`` says its
     generated kernels are DECODEs of tpw's type 128 (:mod:`tpw_export.synth_boot`),
-    which our runtime runs and stock TFLM does not. The ledger is built on first use:
-    it asks TFLM (our runtime for a synthesized file) for its arena.
+    which our runtime runs and stock TFLM does not, synthesizing them at
+    AllocateTensors (``boot``) or before each layer at every Invoke (``lazy``). The
+    ledger is built on first use: it asks TFLM (our runtime for a synthesized file)
+    for the arenas.
     """
     model: keras.Model
     baked: keras.Model
@@ -70,12 +72,19 @@ class Exported:
         return {**ledger, "qat": self.qat, **self.extra}
 
     def _written(self) -> dict:
-        """The written schedule for the ledger: its file's size, TFLM's arena for it, its tensors."""
+        """The written schedule for the ledger: its file's size, the arena of each of boot and
+        lazy (TFLM's for its one file; our runtime's for the synthesized files, which differ in
+        their schedule byte only), its tensors."""
         written = {"schedule": self.schedule, "file_bytes": len(self.file)}
         if self.decoded is not None:
-            written.update(arena_bytes=(runtime_arena_bytes(self.file) if self.synthesized
-                                        else tflm_arena_bytes(self.file)),
-                           tensors=[choice.as_dict() for choice in self.decoded.choices])
+            if self.synthesized:
+                files = {s: self.file if s == self.schedule else
+                         synthesized_file(self.model, self.flatbuffer, bits=self.bits, schedule=s)
+                         for s in ("boot", "lazy")}
+                arena = {s: runtime_arena_bytes(file) for s, file in files.items()}
+            else:
+                arena = dict.fromkeys(("boot", "lazy"), tflm_arena_bytes(self.file))
+            written.update(arena_bytes=arena, tensors=[choice.as_dict() for choice in self.decoded.choices])
         return written
 
 
@@ -96,11 +105,14 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
             or the clusters when compressing).
         fine_tune: ``(x, y)`` training windows and labels, required by ``compress`` and ``qat``.
         calibration_windows: how many of ``calibration`` the converter uses.
-        schedule: ``baked`` (the slim file), or ``boot`` / ``lazy``: one file for both,
-            since TFLM decodes each compressed tensor into its arena before its consumer
-            at every Invoke. Generated kernels are then baked on the device's INT8 grid
-            and written as synthesized-kernel DECODEs (:mod:`tpw_export.synth_boot`);
-            ternary, clustered or pruned ones (``compress``) as TFLM's LUT / pruning.
+        schedule: ``baked`` (the slim file), or ``boot`` / ``lazy``. Generated kernels
+            are written as synthesized-kernel DECODEs (:mod:`tpw_export.synth_boot`), whose
+            header says the schedule (same size for both); ternary, clustered or pruned
+            ones (``compress``) as TFLM's LUT / pruning, one file for both schedules,
+            since TFLM decodes each such tensor before its consumer at every Invoke.
+            Generated kernels synthesis defines are baked on the device's INT8 grid for
+            every schedule, so the baked file holds exactly the kernels our runtime
+            synthesizes from the boot and lazy files.
 
     Raises:
         TpwError: an unknown ``compress`` or ``schedule``, ``fine_tune`` missing where
@@ -111,10 +123,11 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
         raise TpwError(f"compress must be one of {', '.join(c for c in COMPRESSORS if c)}, got {compress!r}")
     if schedule not in SCHEDULES:
         raise TpwError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
-    synthesized = check_schedule(model, schedule, compress, bits)
+    device_grid = check_schedule(model, schedule, compress, bits)
+    synthesized = device_grid and schedule != "baked"
     if (compress or qat) and fine_tune is None:
         raise TpwError("export_model: compress and qat fine-tune on training windows: pass fine_tune=(x, y)")
-    baked = bake(model, bits=bits, device_grid=synthesized)
+    baked = bake(model, bits=bits, device_grid=device_grid)
     if compress or qat:  # tfmot loads only for the comparators
         from tpw_export import compress as compression
     compressed = None
@@ -128,10 +141,9 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
     slimmed = slim(flatbuffer)
     decoded = None
     if synthesized:
-        from tpw_export.synth_boot import synthesized_boot_file
         from tpw_export.tflm_compress import TflmCompressed
 
-        decoded = TflmCompressed(synthesized_boot_file(model, slimmed, bits=bits), [])
+        decoded = TflmCompressed(synthesized_file(model, slimmed, bits=bits, schedule=schedule), [])
     elif schedule != "baked":
         from tpw_export.tflm_compress import ENCODINGS, compress_for_tflm
 
@@ -141,20 +153,25 @@ def export_model(model: keras.Model, calibration: np.ndarray, *, bits: int = 8,
 
 
 def check_schedule(model: keras.Model, schedule: str, compress: str | None, bits: int) -> bool:
-    """Whether ``schedule`` is written with synthesized kernels: boot / lazy of a model with
-    generated kernels (a ``compress``-ed model's kernels are stored, not generated).
+    """Whether ``model``'s generated kernels are synthesized: baked on the device's INT8 grid
+    (every schedule) and, for boot / lazy, written as synthesized-kernel DECODEs. True for a
+    model with generated kernels that synthesis defines (a ``compress``-ed model's kernels are
+    stored, not generated).
 
     Raises:
-        TpwError: (one line) such a model is wired or activated otherwise than synthesis
-            defines (``tpw_export.synthesis.synthesis_parts``), checked before training.
+        TpwError: (one line) boot / lazy of a model whose generated kernels are wired or
+            activated otherwise than synthesis defines
+            (``tpw_export.synthesis.synthesis_parts``), checked before training.
     """
     generated = [layer for layer in expanded_layers(model) if layer.stored_kind == "generated"]
-    if schedule == "baked" or not generated or compress is not None:
+    if not generated or compress is not None:
         return False
     for layer in generated:
         try:
             synthesis_parts(layer, bits=bits)
         except ExportError as error:
+            if schedule == "baked":
+                return False
             raise TpwError(f"--schedule {schedule}: {error}") from error
     return True
 

@@ -1,10 +1,14 @@
-"""Write the ``boot`` file of a generated model: its kernels as DECODEs that synthesize them.
+"""Write the ``boot`` or ``lazy`` file of a generated model: its kernels as DECODEs that synthesize them.
 
 Every generated kernel tensor of a baked file becomes the output of a ``TFLM_DECODE``
 of tpw's decode type 128 (:mod:`tpw_export.synthesis`): the file then stores the
 packed generator, heads, codes and channel scales instead of the INT8 kernels, and
-our runtime rebuilds each kernel with the arithmetic bake used. Stock TFLM runs the
-baked file; it has no decoder of type 128, so only our runtime runs this one.
+our runtime rebuilds each kernel with the arithmetic bake used. The two schedules'
+files differ in one header byte only (:data:`tpw_export.synthesis.SCHEDULE_FLAGS`):
+``boot`` has the runtime synthesize every kernel once, at AllocateTensors, into
+persistent arena memory; ``lazy`` each kernel before its layer at every Invoke, into
+arena memory planned with the activations. Stock TFLM runs the baked file; it has no
+decoder of type 128, so only our runtime runs these.
 
 The baked file must come from ``bake(model, bits=bits, device_grid=True)``: its
 converter-made INT8 kernels are then exactly the synthesized ones, up to the sign of
@@ -42,17 +46,19 @@ def _channel_signs(stored: np.ndarray, synthesized: np.ndarray) -> np.ndarray | 
     return np.where(same, 1, -1) if np.all(same | flipped) else None
 
 
-def synthesized_boot_file(model: keras.Model, flatbuffer: bytes, *, bits: int) -> bytes:
+def synthesized_file(model: keras.Model, flatbuffer: bytes, *, bits: int, schedule: str) -> bytes:
     """``flatbuffer`` with each generated kernel replaced by a type-128 DECODE of its parts.
 
     Args:
         model: the trained generator model (``hypertinypw``).
         flatbuffer: ``convert(bake(model, bits=bits, device_grid=True), ...)``, slimmed or not.
         bits: the packing precision of the bake (4, 6 or 8).
+        schedule: ``boot`` or ``lazy``, written in every DECODE's header.
 
     Returns:
-        The boot file, buffers re-aligned as TFLM needs (``tpw_export.slim.align``);
-        layers sharing a generator and shared head share one ancillary buffer.
+        The ``schedule`` file, buffers re-aligned as TFLM needs (``tpw_export.slim.align``);
+        layers sharing a generator and shared head share one ancillary buffer. The
+        ``boot`` and ``lazy`` files of one baked file have the same size.
 
     Raises:
         ExportError: the model has no generated layer, or no int8 tensor of the file equals
@@ -80,7 +86,7 @@ def synthesized_boot_file(model: keras.Model, flatbuffer: bytes, *, bits: int) -
                 signed = parts.with_channel_signs(signs)
                 if not np.array_equal(filter_of(signed), tensor.array):  # sign symmetry makes it equal
                     raise ExportError(f"layer '{layer.name}': flipped channels do not synthesize tensor {index}")
-                results[index] = compressor.CompressionResult(*encode(signed, bits))
+                results[index] = compressor.CompressionResult(*encode(signed, bits, schedule=schedule))
                 break
         else:
             raise ExportError(f"layer '{layer.name}': no int8 tensor of the file equals its synthesized "
@@ -97,14 +103,15 @@ def synthesized_boot_file(model: keras.Model, flatbuffer: bytes, *, bits: int) -
     return align(bytes(editor.build()))
 
 
-def runtime_arena_bytes(boot_file: bytes) -> int:
-    """Our runtime's arena for ``boot_file`` (bytes); TFLM cannot load a type-128 DECODE."""
-    return host_runtime.describe(boot_file).arena_used_bytes
+def runtime_arena_bytes(synthesized: bytes) -> int:
+    """Our runtime's arena for a ``synthesized_file`` (bytes); TFLM cannot load a type-128 DECODE."""
+    return host_runtime.describe(synthesized).arena_used_bytes
 
 
-def runtime_mismatches(baked_file: bytes, boot_file: bytes, x: np.ndarray) -> int:
+def runtime_mismatches(baked_file: bytes, synthesized: bytes, x: np.ndarray) -> int:
     """Windows of float ``x`` ``(N, *input_shape[1:])`` where our runtime's int8 outputs on
-    ``boot_file`` differ in any element from TFLM's on ``baked_file`` (its baked twin)."""
+    ``synthesized`` (a :func:`synthesized_file`) differ in any element from TFLM's on
+    ``baked_file`` (its baked twin)."""
     x_int8 = quantize_inputs(baked_file, x)
-    synthesized = host_runtime.run(boot_file, [x_int8])[0]
-    return int(np.any(synthesized != run_tflm(baked_file, x_int8), axis=1).sum())
+    got = host_runtime.run(synthesized, [x_int8])[0]
+    return int(np.any(got != run_tflm(baked_file, x_int8), axis=1).sum())

@@ -212,6 +212,10 @@ def int8_kernel(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 DECODE_TYPE = 128  # TFLM leaves decode types 128-255 to applications
 _DCM_VERSION = 1
 _SYNTH_VERSION = 1  # DCM byte 4: the decode type's own version, as TFLM's types keep it
+# DCM byte 7: when the runtime synthesizes the kernel. ``boot``: once, at AllocateTensors,
+# into persistent arena memory; ``lazy``: before its consumer at every Invoke, into
+# memory planned with the activations (decode_synth.cc).
+SCHEDULE_FLAGS = {"lazy": 0, "boot": 1}
 
 
 def _bitstream(tensors: list[PackedTensor], bits: int) -> bytes:
@@ -226,12 +230,13 @@ def _scales(tensors: list[PackedTensor]) -> bytes:
     return b"".join(struct.pack("<f", t.scale) for t in tensors)
 
 
-def encode(parts: SynthesisParts, bits: int) -> tuple[bytes, bytes]:
+def encode(parts: SynthesisParts, bits: int, *, schedule: str) -> tuple[bytes, bytes]:
     """``(encoded, ancillary)`` bytes of a DECODE of type :data:`DECODE_TYPE`.
 
     ``ancillary`` is shared by every layer with the same generator and shared head:
     a 16-byte DCM (byte 0 the type, 1 the DCM version, 4 this type's version (1),
-    5 ``bits``, 6 the head (0 full, 1 factorized, 2 shared_basis), then little-endian
+    5 ``bits``, 6 the head (0 full, 1 factorized, 2 shared_basis), 7 the ``schedule``
+    (:data:`SCHEDULE_FLAGS`), then little-endian
     uint16 ``d_z`` at 8, hidden width at 10, ``d_h`` at 12, ``r`` at 14 (0 unless
     factorized)), the float32 scales of
     ``W1, b1, W2, b2[, B or P]`` and their codes as one bit stream. ``encoded`` is the
@@ -246,7 +251,8 @@ def encode(parts: SynthesisParts, bits: int) -> tuple[bytes, bytes]:
             parts.shared.codes.shape[1] if parts.head == "factorized" else 0)
     if max(dims) > 0xFFFF:
         raise ExportError(f"synthesis: generator dimensions {dims} do not fit the DCM's uint16 fields")
-    dcm = struct.pack("<BBxxBBBx4H", DECODE_TYPE, _DCM_VERSION, _SYNTH_VERSION, bits, HEAD_IDS[parts.head], *dims)
+    dcm = struct.pack("<BBxxBBBB4H", DECODE_TYPE, _DCM_VERSION, _SYNTH_VERSION, bits, HEAD_IDS[parts.head],
+                      SCHEDULE_FLAGS[schedule], *dims)
     shared = list(parts.generator) + ([] if parts.shared is None else [parts.shared])
     own = [parts.code, parts.own]
     return _scales(own) + _bitstream(own, bits), dcm + _scales(shared) + _bitstream(shared, bits)

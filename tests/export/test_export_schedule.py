@@ -1,5 +1,6 @@
 """tpw-export --schedule: the boot file is smaller than the baked one, TFLM gives the
-baked file's outputs on it, and the ledger's boot flash is its size."""
+baked file's outputs on it, and the ledger's boot flash is its size; a generator's boot
+and lazy files, run by our runtime, give TFLM's outputs on its separately written baked file."""
 import json
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from tpw_export.tflm import quantize_inputs, run_tflm
+from tpw_micro import host_runtime
 from tpw_tf.data import load
 
 
@@ -48,14 +50,16 @@ def test_tflm_gives_the_baked_files_outputs_on_the_boot_file(ternary):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """hypertinypw (shared_basis, width 64, d_h 4, 4 bits) written as its boot file, then as its baked file."""
+    """hypertinypw (shared_basis, width 64, d_h 4, 4 bits) written as its boot file, then (from its
+    checkpoint) as its lazy and baked files."""
     folder = tmp_path_factory.mktemp("synthesized")
-    boot = tpw_export("--dataset", "synthetic", "--schedule", "boot", "--out", folder / "g.tflite", "--epochs", 1,
-                      "--bits", 4, "-m", "width=64", "-m", "d_h=4", "--quiet")
+    options = ["--dataset", "synthetic", "--bits", 4, "--quiet"]
+    boot = tpw_export(*options, "--schedule", "boot", "--out", folder / "g.tflite", "--epochs", 1,
+                      "-m", "width=64", "-m", "d_h=4")
     assert boot.returncode == 0, boot.stderr
-    baked = tpw_export("--dataset", "synthetic", "--checkpoint", folder / "g.keras", "--out", folder / "b.tflite",
-                       "--bits", 4, "--quiet")
-    assert baked.returncode == 0, baked.stderr
+    for schedule, name in (("lazy", "l.tflite"), ("baked", "b.tflite")):
+        written = tpw_export(*options, "--checkpoint", folder / "g.keras", "--schedule", schedule, "--out", folder / name)
+        assert written.returncode == 0, written.stderr
     return folder
 
 
@@ -67,3 +71,25 @@ def test_a_generators_boot_file_synthesizes_its_kernels(generated):
     assert len(boot) < len(baked)
     assert ledger["schedules"]["boot"]["flash_bytes"] == ledger["schedules"]["lazy"]["flash_bytes"] == len(boot)
     assert ledger["parity"]["decoded_mismatched_windows"] == 0 and ledger["parity"]["windows"] > 0
+
+
+def test_boot_and_lazy_files_give_the_separate_baked_files_outputs(generated):
+    """Written by three runs, the baked file is on the device grid: TFLM on it and our runtime
+    synthesizing at boot or lazily give the same bytes on every test window."""
+    baked = (generated / "b.tflite").read_bytes()
+    x = quantize_inputs(baked, load("synthetic").splits["test"].x)
+    expected = run_tflm(baked, x)
+    for name in ("g.tflite", "l.tflite"):
+        np.testing.assert_array_equal(host_runtime.run((generated / name).read_bytes(), [x])[0], expected)
+
+
+def test_the_ledger_takes_each_schedules_arena(generated):
+    """Boot and lazy files have one size and their own arenas: boot keeps every kernel, lazy one at a time."""
+    boot, lazy = (generated / "g.tflite").read_bytes(), (generated / "l.tflite").read_bytes()
+    assert len(boot) == len(lazy) and boot != lazy
+    arena = {"boot": host_runtime.describe(boot).arena_used_bytes, "lazy": host_runtime.describe(lazy).arena_used_bytes}
+    assert arena["lazy"] < arena["boot"]
+    for ledger in ("g.ledger.json", "l.ledger.json"):  # whichever file a run writes
+        schedules = json.loads((generated / ledger).read_text())["schedules"]
+        assert {s: schedules[s]["sram_bytes"] for s in arena} == arena
+        assert schedules["lazy"]["flash_bytes"] == schedules["boot"]["flash_bytes"] == len(boot)

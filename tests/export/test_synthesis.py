@@ -11,7 +11,7 @@ from tpw_export.bake import bake, expanded_layers, pack
 from tpw_export.convert import convert
 from tpw_export.ledger import build_ledger
 from tpw_export.packing import fake_quantize
-from tpw_export.pipeline import check_schedule
+from tpw_export.pipeline import check_schedule, export_model
 from tpw_export.synth_boot import filter_of
 from tpw_export.synthesis import (PackedTensor, encode, int8_kernel, round_half_away, synthesis_parts, synthesize,
                                   tanh32)
@@ -54,17 +54,27 @@ def test_synthesis_equals_the_packed_keras_layer(small_models, head, bits):
                                    rtol=0, atol=1e-6)
 
 
+def _assert_holds_the_synthesized_kernels(flatbuffer: bytes, model: keras.Model, bits: int):
+    stored = [t.array for t in model_editor.read(flatbuffer).subgraphs[0].tensors
+              if t.buffer is not None and t.buffer.data and t.array.dtype == np.int8]
+    for layer in expanded_layers(model):
+        synthesized = filter_of(synthesis_parts(layer, bits=bits))
+        assert any(a.shape == synthesized.shape and np.array_equal(a, synthesized) for a in stored), layer.name
+
+
 @pytest.mark.parametrize("head", HEADS)
 def test_the_converter_keeps_the_device_grid(small_models, windows, head):
     """bake(device_grid=True): every generated INT8 kernel of the file is the synthesized one,
     up to the sign of the BatchNorm multiplier the converter folds in (all positive here)."""
     model = small_models[head]
-    flatbuffer = convert(bake(model, bits=6, device_grid=True), windows)
-    stored = [t.array for t in model_editor.read(flatbuffer).subgraphs[0].tensors
-              if t.buffer is not None and t.buffer.data and t.array.dtype == np.int8]
-    for layer in expanded_layers(model):
-        synthesized = filter_of(synthesis_parts(layer, bits=6))
-        assert any(a.shape == synthesized.shape and np.array_equal(a, synthesized) for a in stored), layer.name
+    _assert_holds_the_synthesized_kernels(convert(bake(model, bits=6, device_grid=True), windows), model, 6)
+
+
+def test_a_generators_baked_export_is_on_the_device_grid(small_models, windows):
+    """export_model bakes a generator on the device grid for the baked schedule too, so the
+    baked file TFLM runs holds exactly the kernels the boot and lazy files synthesize."""
+    model = small_models["factorized"]
+    _assert_holds_the_synthesized_kernels(export_model(model, windows, bits=4).flatbuffer, model, 4)
 
 
 def test_channel_signs_negate_exactly(small_models):
@@ -82,7 +92,7 @@ def test_decode_data_hold_what_the_ledger_counts(small_models, windows, head):
     baked = bake(model, bits=4, device_grid=True)
     ledger = build_ledger(model, baked, convert(baked, windows), bits=4, arena_bytes=0)
     layers = expanded_layers(model)
-    encoded = [encode(synthesis_parts(layer, bits=4), 4) for layer in layers]
+    encoded = [encode(synthesis_parts(layer, bits=4), 4, schedule="lazy") for layer in layers]
     ancillary = {data for _, data in encoded}
     assert len(ancillary) == 1  # one generator, one shared head (or none): shared by every layer
     stored = sum(len(own) for own, _ in encoded) + len(next(iter(ancillary)))
@@ -97,7 +107,8 @@ def test_packed_values_are_packing_fake_quantize():
 
 
 def test_a_generator_synthesis_does_not_define_is_refused_before_training():
-    """Only tanh is defined on the device: another activation is one TpwError naming the generator."""
+    """Only tanh is defined on the device: another activation is one TpwError naming the generator
+    for boot / lazy; baked exports it off the device grid."""
     inputs = keras.Input((1, 16, 2))
     latent = PointwiseGenerator(8, 4, activation="relu", name="g")(LayerCode(3, name="code")(inputs))
     model = keras.Model(inputs, GeneratedPointwise(4, head="full", name="pw")([inputs, latent]))

@@ -1,8 +1,10 @@
 """Write a libFuzzer seed corpus: every zoo model, baked and exported with tpw_export.
 
 The first zoo model is also written compressed, so the fuzzer starts from
-DECODE operators of both decode types: its kernels and biases as per-channel
-LUTs (the wheel's compress(), those whose tables fit 7-bit indices) and pruned.
+DECODE operators of every decode type: its kernels and biases as per-channel
+LUTs (the wheel's compress(), those whose tables fit 7-bit indices) and pruned;
+and hypertinypw's boot and lazy files hold its kernels as synthesized-kernel
+DECODEs (type 128), one with each schedule flag.
 
 Usage: python tests/micro/fuzz_seed_corpus.py OUT_DIR [--samples T]
 
@@ -37,12 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         shape = input_shape(name, args.samples)
         keras.utils.set_random_seed(0)
         x = np.random.default_rng(0).normal(size=(8, *shape)).astype(np.float32)
+        model = build_model(name, shape, 5)
+        schedules = ("baked", "boot", "lazy") if name == "hypertinypw" else ("baked",)
         try:
-            flatbuffer = export_model(build_model(name, shape, 5), x).flatbuffer
+            files = {schedule: export_model(model, x, schedule=schedule).file for schedule in schedules}
         except TpwError as error:
             print(f"error: {name}: {error}", file=sys.stderr)
             return 1
+        flatbuffer = files.pop("baked")
         _write(args.out_dir / f"{name}.tflite", flatbuffer)
+        for schedule, synthesized in files.items():
+            _write(args.out_dir / f"{name}.{schedule}.tflite", synthesized)
         if name == names()[0]:
             _write(args.out_dir / f"{name}.lut.tflite", decode_files.lut_file(flatbuffer, 7, per_channel=True))
             _write(args.out_dir / f"{name}.pruned.tflite", decode_files.prune_file(flatbuffer))
