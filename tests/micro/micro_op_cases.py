@@ -265,8 +265,9 @@ def strided_slice(rng):
 def kernel_variant(rng):
     """A height-1 conv or depthwise conv shaped for the runtime's interior-row variants:
     1x1 and 1xK runs with odd channel counts and run tails (conv_1xk_s8_2x2), depthwise
-    (1, K) with depth multiplier 1 over 4-channel lanes and their tail
-    (depthwise_1xk_s8_4x2) or a multiplier of 2 (depthwise_1xk_s8_1x2)."""
+    (1, K) with depth multiplier 1 over 4-channel lanes (depthwise_1xk_s8_4x1), the channels
+    left over and a multiplier of 2 (conv_nxk_s8_generic). Weight scales up to 1.5 give
+    blocks whose multipliers FastRequant covers and blocks that fall back to TFLM's formula."""
     w, c = int(rng.integers(6, 21)), int(rng.integers(4, 14))
     kw, stride = int(rng.choice([1, 1, 3, 5, 7])), int(rng.choice([1, 1, 2]))
     padding, act = str(rng.choice(["same", "valid"])), _activation(rng)

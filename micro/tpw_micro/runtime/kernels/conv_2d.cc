@@ -11,8 +11,8 @@ constexpr ConvTraits kTraits = {/*channel_dim=*/0, OptionsType::kConv2D, /*paddi
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 4));
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* filter = node.input(kConvFilter);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
   // Grouped convolution: each group of filters sees Cin / groups input channels.
   const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
@@ -37,8 +37,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* filter = node.input(kConvFilter);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
   const int32_t input_offset = -input->params.zero_point;

@@ -29,11 +29,11 @@ void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32
 }  // namespace
 
 Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** params) {
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* filter = node.input(kConvFilter);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
+  const Tensor* output = node.output(kOutputTensor);
   const int32_t channels = Dim(filter, traits.channel_dim);
-  TPW_RETURN_IF_ERROR(ExpectBias(node, kConvBias, channels));
+  TPW_RETURN_IF_ERROR(ExpectBias(node, kBiasTensor, channels));
   fb::Table options;
   TPW_RETURN_IF_ERROR(node.Options(traits.type, &options));
   int8_t padding = 0, activation = 0;
@@ -62,7 +62,7 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
   InteriorRange(p->width, Dim(input, 2), Dim(filter, 2), p->stride_w, p->dilation_w, &p->x_begin, &p->x_end);
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &p->act_min, &p->act_max));
   *params = p;
-  return PerChannelMultipliers(node, kConvFilter, traits.channel_dim, channels, &p->multipliers, &p->shifts);
+  return PerChannelMultipliers(node, kFilterTensor, traits.channel_dim, channels, &p->multipliers, &p->shifts);
 }
 
 WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t taps, int32_t tap_w, int32_t tap_x,
@@ -83,99 +83,11 @@ uint32_t BiasOf(const ConvRow& row, int32_t oc) {
   return row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
 }
 
-// Channels [oc, oc + kChannels) of a row, windows two at a time and one for
-// an odd last; dots(x, sums, windows) adds kChannels x windows window sums
-// (sums[c * windows + k]) to their starting values `base`. The requantizers
-// are local so the int8 stores cannot alias them (SelectInteriorRow chose
-// these variants only when every channel's shift suits FastRequant).
-template <int kChannels, typename Dots>
-void ChannelsInPairs(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
-  FastRequant requant[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
-    requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
-  }
-  auto saturate = [&](int32_t value) { return SaturateInt8(value, p.act_min, p.act_max); };
-  const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
-  int8_t* out = row.out + oc;
-  int32_t count = row.count;
-  for (; count >= 2; count -= 2, x += 2 * row.x_step, out += 2 * row.out_depth) {
-    uint32_t sums[2 * kChannels];
-    for (int c = 0; c < kChannels; ++c) sums[2 * c] = sums[2 * c + 1] = base[c];
-    dots(x, sums, std::integral_constant<int, 2>());
-    for (int c = 0; c < kChannels; ++c) {
-      out[c] = saturate(requant[c](sums[2 * c]));
-      out[row.out_depth + c] = saturate(requant[c](sums[2 * c + 1]));
-    }
-  }
-  if (count == 1) {
-    uint32_t sums[kChannels];
-    for (int c = 0; c < kChannels; ++c) sums[c] = base[c];
-    dots(x, sums, std::integral_constant<int, 1>());
-    for (int c = 0; c < kChannels; ++c) out[c] = saturate(requant[c](sums[c]));
-  }
-}
-
-// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
-// without the input offset: every tap of an interior window is inside the
-// input, so the offset's share of a sum is input_offset * sum(w), the same for
-// every window and added once to its base (modulo 2^32 like the sum). Channel
-// c's weights start at w + c * filter_stride.
-template <int kChannels, typename Dots>
-void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
+// Channels [oc_begin, oc_end) of a row, one window and channel at a time,
+// any walk, TFLM's requantization formula.
+void GenericChannels(const ConvParams& p, const ConvRow& row, int32_t oc_begin, int32_t oc_end) {
   const WindowWalk& walk = p.walk;
-  const int8_t* w = row.weights + oc * p.channels.filter_stride;
-  uint32_t base[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
-    const int8_t* wc = w + c * p.channels.filter_stride;
-    uint32_t weight_sum = 0;
-    for (int32_t t = 0; t < walk.taps; ++t) {
-      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
-    }
-    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
-  }
-  ChannelsInPairs<kChannels>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, auto windows) {
-    dots(w, x, sums, windows);
-  });
-}
-
-// kChannels filters filter_stride apart, each one contiguous run.
-template <int kChannels>
-void RunChannels(const ConvParams& p, const ConvRow& row, int32_t oc) {
-  OffsetFoldedChannels<kChannels>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
-    RunDots<kChannels, decltype(windows)::value>(w, p.channels.filter_stride, x, row.x_step, p.walk.run, sums);
-  });
-}
-
-// kLanes depthwise channels, neighbouring in weights and inputs when kLanes > 1.
-template <int kLanes>
-void StridedChannels(const ConvParams& p, const ConvRow& row, int32_t oc) {
-  const WindowWalk& walk = p.walk;
-  OffsetFoldedChannels<kLanes>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
-    ChannelDots<kLanes, decltype(windows)::value>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
-  });
-}
-
-}  // namespace
-
-void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
-  int32_t oc = 0;
-  for (; oc + 2 <= row.out_depth; oc += 2) RunChannels<2>(p, row, oc);
-  if (oc < row.out_depth) RunChannels<1>(p, row, oc);
-}
-
-void depthwise_1xk_s8_4x2(const ConvParams& p, const ConvRow& row) {
-  int32_t oc = 0;
-  for (; oc + 4 <= row.out_depth; oc += 4) StridedChannels<4>(p, row, oc);
-  for (; oc < row.out_depth; ++oc) StridedChannels<1>(p, row, oc);
-}
-
-void depthwise_1xk_s8_1x2(const ConvParams& p, const ConvRow& row) {
-  for (int32_t oc = 0; oc < row.out_depth; ++oc) StridedChannels<1>(p, row, oc);
-}
-
-void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) {
-  const WindowWalk& walk = p.walk;
-  for (int32_t oc = 0; oc < row.out_depth; ++oc) {
+  for (int32_t oc = oc_begin; oc < oc_end; ++oc) {
     const ChannelRequant requant = RequantOf(p, row, oc);
     const int8_t* w = row.weights + oc * p.channels.filter_stride;
     const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
@@ -193,6 +105,92 @@ void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) {
   }
 }
 
+// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time
+// and one for an odd last; dots(x, sums, windows) adds kChannels x windows
+// window sums (sums[c * windows + k]) to their starting values `base`. The
+// requantizers and clamp bounds are local so the int8 stores cannot alias them.
+// A block with a channel whose shift FastRequant does not cover (a multiplier
+// of 0.5 or more, or below 2^-21) goes to the generic walk instead.
+template <int kChannels, int kWindows, typename Dots>
+void ChannelBlocks(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
+  FastRequant requant[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    if (!FastRequant::Applies(p.shifts[oc + c])) return GenericChannels(p, row, oc, oc + kChannels);
+    requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
+  }
+  const int32_t act_min = p.act_min, act_max = p.act_max, out_step = row.out_depth;
+  const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+  int8_t* out = row.out + oc;
+  int32_t count = row.count;
+  for (; count >= kWindows; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
+    uint32_t sums[kWindows * kChannels];
+    for (int i = 0; i < kWindows * kChannels; ++i) sums[i] = base[i / kWindows];
+    dots(x, sums, std::integral_constant<int, kWindows>());
+#pragma GCC unroll 4
+    for (int c = 0; c < kChannels; ++c) {
+#pragma GCC unroll 2
+      for (int k = 0; k < kWindows; ++k) {
+        out[k * out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + k]), act_min, act_max);
+      }
+    }
+  }
+  if (kWindows == 2 && count == 1) {
+    uint32_t sums[kChannels];
+    for (int c = 0; c < kChannels; ++c) sums[c] = base[c];
+    dots(x, sums, std::integral_constant<int, 1>());
+#pragma GCC unroll 4
+    for (int c = 0; c < kChannels; ++c) out[c] = SaturateInt8(requant[c](sums[c]), act_min, act_max);
+  }
+}
+
+// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
+// without the input offset: every tap of an interior window is inside the
+// input, so the offset's share of a sum is input_offset * sum(w), the same for
+// every window and added once to its base (modulo 2^32 like the sum). Channel
+// c's weights start at w + c * filter_stride.
+template <int kChannels, int kWindows, typename Dots>
+void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
+  const WindowWalk& walk = p.walk;
+  const int8_t* w = row.weights + oc * p.channels.filter_stride;
+  uint32_t base[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    const int8_t* wc = w + c * p.channels.filter_stride;
+    uint32_t weight_sum = 0;
+    for (int32_t t = 0; t < walk.taps; ++t) {
+      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
+    }
+    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
+  }
+  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, auto windows) {
+    dots(w, x, sums, windows);
+  });
+}
+
+}  // namespace
+
+void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
+  int32_t oc = 0;
+  for (; oc + 2 <= row.out_depth; oc += 2) {
+    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
+      RunDots<decltype(windows)::value>(w, p.channels.filter_stride, x, row.x_step, p.walk.run, sums);
+    });
+  }
+  GenericChannels(p, row, oc, row.out_depth);
+}
+
+void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row) {
+  const WindowWalk& walk = p.walk;
+  int32_t oc = 0;
+  for (; oc + 4 <= row.out_depth; oc += 4) {
+    OffsetFoldedChannels<4, 1>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
+      ChannelDots<decltype(windows)::value>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
+    });
+  }
+  GenericChannels(p, row, oc, row.out_depth);
+}
+
+void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
+
 void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
   const ChannelLayout& ch = p->channels;
   // Two neighbouring channels share one input run unless a group boundary
@@ -200,21 +198,12 @@ void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
   const bool pairs_share_input = ch.channels_per_group % 2 == 0 || ch.channels_per_group >= out_depth;
   // Depth multiplier 1: channel c reads input c and weight c of each tap.
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
-  // The blocked variants requantize with FastRequant; a channel whose shift it
-  // does not cover (a multiplier of 0.5 or more, or below 2^-21) leaves the op
-  // to the generic walk and TFLM's own formula.
-  for (int32_t oc = 0; oc < out_depth; ++oc) {
-    if (!FastRequant::Applies(p->shifts[oc])) {
-      p->interior_row = conv_nxk_s8_generic;
-      return;
-    }
-  }
   switch (p->walk.shape) {
     case WalkShape::kRun:
       p->interior_row = pairs_share_input ? conv_1xk_s8_2x2 : conv_nxk_s8_generic;
       return;
     case WalkShape::kStrided:
-      p->interior_row = lanes_are_channels ? depthwise_1xk_s8_4x2 : depthwise_1xk_s8_1x2;
+      p->interior_row = lanes_are_channels ? depthwise_1xk_s8_4x1 : conv_nxk_s8_generic;
       return;
     case WalkShape::kGeneral:
       p->interior_row = conv_nxk_s8_generic;

@@ -15,7 +15,11 @@
 
 namespace tpw {
 
-enum { kConvInput = 0, kConvFilter = 1, kConvBias = 2 };
+// Tensor slots of CONV_2D and DEPTHWISE_CONV_2D.
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kFilterTensor = 1;
+constexpr int32_t kBiasTensor = 2;  // optional
+constexpr int32_t kOutputTensor = 0;
 
 // How an interior window is summed (MakeWindowWalk); SelectInteriorRow picks
 // the variant that runs it.
@@ -78,15 +82,15 @@ struct ConvRow {
 };
 
 // Interior-row variants (CMSIS-NN naming: op, window shape, dtype, blocking).
+// The blocked ones requantize with FastRequant (kernels/requant.h) and leave
+// the channels that do not fill a block to the generic walk.
 // WalkShape::kRun with channel pairs in one group: two channels x two windows
 // per dot product block (1x1 pointwise and 1xK on height-1 maps).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided, depth multiplier 1 (neighbouring channels read
-// neighbouring inputs and weights): four channels per word, two windows.
-void depthwise_1xk_s8_4x2(const ConvParams& p, const ConvRow& row);
-// WalkShape::kStrided otherwise: one channel, two windows.
-void depthwise_1xk_s8_1x2(const ConvParams& p, const ConvRow& row);
-// Any walk (kGeneral, grouped kRun): one channel, one window.
+// neighbouring inputs and weights): four channels per word, one window.
+void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
+// Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 
 // Sets p->interior_row from p->walk and p->channels for `out_depth` channels.
@@ -131,14 +135,14 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
 template <typename Border>
 void EvalConv(NodeContext& node, Border border) {
   const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* bias = node.input(kConvBias);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* bias = node.input(kBiasTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t batches = Dim(output, 0), out_h = Dim(output, 1), out_w = Dim(output, 2);
   const int32_t out_depth = Dim(output, 3);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
   ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
-                 -input->params.zero_point, node.input(kConvFilter)->data.int8,
+                 -input->params.zero_point, node.input(kFilterTensor)->data.int8,
                  bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point};
   // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
   auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {

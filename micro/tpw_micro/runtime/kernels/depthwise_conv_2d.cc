@@ -11,8 +11,8 @@ constexpr ConvTraits kTraits = {/*channel_dim=*/3, OptionsType::kDepthwiseConv2D
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 4));
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* filter = node.input(kConvFilter);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
   const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), out_depth = Dim(filter, 3);
   if (Dim(filter, 0) != 1 || out_depth % in_depth != 0) {
@@ -31,8 +31,8 @@ Status Prepare(NodeContext& node) {
 
 Status Eval(NodeContext& node) {
   const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kConvInput);
-  const Tensor* filter = node.input(kConvFilter);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), out_depth = Dim(filter, 3);
   const int32_t depth_multiplier = out_depth / in_depth;
