@@ -7,8 +7,8 @@ namespace {
 
 Status Eval(NodeContext& node) {
   const PoolData& p = *node.op_data<PoolData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), depth = Dim(input, 3);
   bool empty_window = false;
   ForEachPoolWindow(p, input, output,
@@ -25,9 +25,8 @@ Status Eval(NodeContext& node) {
       empty_window = true;
       return;
     }
-    int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-    average = average < p.act_min ? p.act_min : (average > p.act_max ? p.act_max : average);
-    output->data.int8[out_index] = static_cast<int8_t>(average);
+    const int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    output->data.int8[out_index] = SaturateInt8(average, p.act_min, p.act_max);
   });
   if (empty_window) return node.Error(StatusCode::kEvalFailed).Add("pooling window outside the input");
   return Status::Ok();

@@ -7,7 +7,10 @@
 namespace tpw {
 namespace {
 
-enum { kInput = 0, kFilter = 1, kBias = 2 };
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kFilterTensor = 1;
+constexpr int32_t kBiasTensor = 2;
+constexpr int32_t kOutputTensor = 0;
 // FullyConnectedOptions fields.
 enum { kActivationField = 0, kWeightsFormat = 1 };
 
@@ -19,12 +22,12 @@ struct FullyConnectedData {
 
 Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(ExpectWeightedInt8(node, 0));
-  const Tensor* input = node.input(kInput);
-  const Tensor* filter = node.input(kFilter);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
+  const Tensor* output = node.output(kOutputTensor);
   TPW_RETURN_IF_ERROR(ExpectRank(node, filter, 2, "filter"));
   const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
-  TPW_RETURN_IF_ERROR(ExpectBias(node, kBias, units));
+  TPW_RETURN_IF_ERROR(ExpectBias(node, kBiasTensor, units));
   if (Elements(input) % depth != 0 || Elements(output) != Elements(input) / depth * units) {
     return node.Error(StatusCode::kInvalidModel).Add("input, filter and output sizes disagree");
   }
@@ -37,15 +40,15 @@ Status Prepare(NodeContext& node) {
   FullyConnectedData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &data->act_min, &data->act_max));
-  return PerChannelMultipliers(node, kFilter, 0, units, &data->multipliers, &data->shifts);
+  return PerChannelMultipliers(node, kFilterTensor, 0, units, &data->multipliers, &data->shifts);
 }
 
 Status Eval(NodeContext& node) {
   const FullyConnectedData& p = *node.op_data<FullyConnectedData>();
-  const Tensor* input = node.input(kInput);
-  const Tensor* filter = node.input(kFilter);
-  const Tensor* bias = node.input(kBias);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
+  const Tensor* bias = node.input(kBiasTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
   const int32_t batches = Elements(input) / depth;
   const int32_t input_offset = -input->params.zero_point;

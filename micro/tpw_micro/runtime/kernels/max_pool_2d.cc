@@ -6,8 +6,8 @@ namespace {
 
 Status Eval(NodeContext& node) {
   const PoolData& p = *node.op_data<PoolData>();
-  const Tensor* input = node.input(0);
-  Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  Tensor* output = node.output(kOutputTensor);
   const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), depth = Dim(input, 3);
   ForEachPoolWindow(p, input, output,
                     [&](int32_t b, int32_t y0, int32_t x0, int32_t c, int32_t y_start, int32_t y_end,
@@ -19,8 +19,7 @@ Status Eval(NodeContext& node) {
         if (value > max) max = value;
       }
     }
-    max = max < p.act_min ? p.act_min : (max > p.act_max ? p.act_max : max);
-    output->data.int8[out_index] = static_cast<int8_t>(max);
+    output->data.int8[out_index] = SaturateInt8(max, p.act_min, p.act_max);
   });
   return Status::Ok();
 }

@@ -8,8 +8,8 @@ enum { kPaddingField = 0, kStrideW = 1, kStrideH = 2, kFilterW = 3, kFilterH = 4
 
 Status PreparePool(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.ExpectCounts(1, 1));
-  const Tensor* input = node.input(0);
-  const Tensor* output = node.output(0);
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* output = node.output(kOutputTensor);
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, input, "input"));
   TPW_RETURN_IF_ERROR(ExpectQuantizedInt8(node, output, "output"));
   TPW_RETURN_IF_ERROR(ExpectRank(node, input, 4, "input"));

@@ -7,6 +7,10 @@
 
 namespace tpw {
 
+// Tensor slots of AVERAGE_POOL_2D and MAX_POOL_2D.
+constexpr int32_t kInputTensor = 0;
+constexpr int32_t kOutputTensor = 0;
+
 struct PoolData {
   SpatialDim height, width;
   int32_t stride_h, stride_w, filter_h, filter_w;
