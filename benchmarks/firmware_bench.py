@@ -13,6 +13,9 @@ energy estimate per inference from the instruction count:
 - runtime code per object file of each model's firmware (its resolver links only the
   model's kernels).
 
+Every row also says whether the firmware's int8 outputs equal TFLM's on the same input
+(so the Cortex-M4 kernel variants are checked bit-exact on every model and shape run).
+
     python benchmarks/firmware_bench.py [--window 1800] [--models a,b] [--skip-ops] [--per-shape]
 
 Weights are untrained (seeded): instruction counts of int8 kernels do not depend on
@@ -31,7 +34,7 @@ import numpy as np
 import tpw_tf  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import tf_keras as keras
 from tpw_export.pipeline import export_model
-from tpw_export.tflm import tflm_arena_bytes
+from tpw_export.tflm import run_tflm, tflm_arena_bytes
 from tpw_micro import firmware, host_runtime
 from tpw_micro.elf import _MAP_INPUT  # the link map's input-section line, as runtime_code_bytes reads it
 from tpw_tf.errors import TpwError
@@ -130,6 +133,7 @@ class Row:
     arena_used: int | None = None
     tflm_arena: int | None = None
     sram: int | None = None
+    equals_tflm: bool | None = None  # the firmware's int8 outputs equal TFLM's (None: TFLM refused it)
     error: str = ""
     shapes: list = field(default_factory=list)  # (OpShape, MACs) of every op
     code_by_object: dict = field(default_factory=dict)  # runtime object -> linked code bytes
@@ -155,7 +159,8 @@ def code_by_object(map_path: Path) -> dict[str, int]:
 
 def measure(name: str, make_model, window_shape) -> Row:
     """Build and convert ``make_model()``, run one input on the simulated STM32L4, collect
-    the figures. A model that cannot be built, converted or run gets its one-line error."""
+    the figures and compare the outputs with TFLM's (the tflite-micro wheel). A model that
+    cannot be built, converted or run gets its one-line error."""
     row = Row(name, "", 0)
     try:
         model = make_model()
@@ -174,8 +179,10 @@ def measure(name: str, make_model, window_shape) -> Row:
         return row
     try:
         row.tflm_arena = tflm_arena_bytes(flatbuffer)
-    except TpwError as err:  # the row stays useful without TFLM's figure
-        row.error = f"TFLM arena not measured: {err}"
+        expected = run_tflm(flatbuffer, x)
+        row.equals_tflm = bool(np.array_equal(np.array(result["outputs"], np.int8).ravel(), expected.ravel()))
+    except TpwError as err:  # the row stays useful without TFLM's figures
+        row.error = f"TFLM arena and outputs not measured: {err}"
     fw = result["firmware"]
     row.instructions = result["instructions_per_inference"][0]
     row.flash = fw["flash"]
@@ -253,14 +260,14 @@ def _per_mac(instructions, macs) -> str:
 def print_table(title: str, rows: list[Row]) -> None:
     print(f"\n## {title}\n")
     print("| model | MACs | instructions | instr/MAC | energy uJ | flash B | runtime code B "
-          "| model B | arena B (TFLM) | SRAM B |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| model B | arena B (TFLM) | SRAM B | outputs = TFLM |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         energy = "-" if r.instructions is None else f"{energy_uj(r.instructions):.1f}"
         arena = f"{_fmt(r.arena_used)} ({_fmt(r.tflm_arena)})"
         print(f"| {r.name} | {_fmt(r.macs)} | {_fmt(r.instructions)} | {_per_mac(r.instructions, r.macs)} | "
               f"{energy} | {_fmt(r.flash)} | {_fmt(r.runtime_code)} | {_fmt(r.model_bytes)} | {arena} | "
-              f"{_fmt(r.sram)} |")
+              f"{_fmt(r.sram)} | {'-' if r.equals_tflm is None else ('yes' if r.equals_tflm else 'NO')} |")
     for r in rows:
         if r.error:
             print(f"\n{r.name}: {r.error}")
