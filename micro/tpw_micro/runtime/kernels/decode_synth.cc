@@ -215,6 +215,10 @@ Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   plan->synth = synth;
   plan->decode = DecodeSynth;
   const uint64_t floats = static_cast<uint64_t>(hidden) + d_h + rank + (cin > static_cast<uint64_t>(d_z) ? cin : d_z);
+  if (floats > SIZE_MAX / sizeof(float)) {
+    return DecodeError(node, tensors, StatusCode::kUnsupported).Add("synthesis scratch of ")
+        .Add(static_cast<int32_t>(floats > INT32_MAX ? INT32_MAX : floats)).Add(" floats exceeds the address space");
+  }
   plan->scratch_bytes = static_cast<size_t>(floats * sizeof(float));
   plan->once = schedule == kScheduleBoot;
   return Status::Ok();
