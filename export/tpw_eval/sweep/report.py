@@ -38,7 +38,9 @@ def counted(result: dict, schedule: str) -> int:
 
 
 def score(result: dict, schedule: str) -> float:
-    """Macro-F1 of the file ``schedule`` ships: the boot file's own where it differs from the baked one."""
+    """Macro-F1 of the file ``schedule`` ships. Results of ``RESULT_VERSION`` 2 (the published
+    paper sweep) carry ``boot_metrics``: a generator's boot file was then baked on the device's
+    INT8 grid apart from its baked file, and scored on its own; since then both are one bake."""
     metrics = result.get("boot_metrics") if schedule != "baked" else None
     return (metrics or result["metrics"])["macro_f1"]["value"]
 
@@ -110,17 +112,17 @@ def markdown(results: list[dict], spec_arg: str) -> str:
     lines = [f"# Sweep results (`{spec_arg}`)", "",
              "Metrics of the INT8 flatbuffer on the test split with 95% group-bootstrap CIs. Flash is the "
              "**shipped file**: `baked` the slimmed file `tpw-export` writes, `boot/lazy` the file "
-             "`tpw-export --schedule boot` writes (one file for both; DECODE-compressed tensors where "
-             "smaller, generated kernels as synthesized DECODEs); `counted` is the ledger's Eq. 6 figure "
-             "for boot / lazy; `converter` the converter's baked file before slimming. `boot F1` is the "
-             "boot file's own macro-F1 where it differs from the baked file's (a generated model's boot file "
-             "is baked on the device's INT8 grid). SRAM: the arena for the boot file. Reproduce a row with "
-             f"`tpw-sweep {spec_arg} --only KEY` (plus `--data-root DIR` for downloaded data).", ""]
+             "`tpw-export --schedule boot` writes (DECODE-compressed tensors where smaller; a generator's "
+             "kernels as synthesized DECODEs, its lazy file one header byte apart); `counted` is the ledger's "
+             "Eq. 6 figure for boot / lazy; `converter` the converter's baked file before slimming. `boot F1`: "
+             "the boot file's own macro-F1 where a result holds one (sweeps before the baked file was baked on "
+             "the device's INT8 grid), `=` where it gives the baked file's outputs. SRAM: each schedule's arena. "
+             f"Reproduce a row with `tpw-sweep {spec_arg} --only KEY` (plus `--data-root DIR` for downloaded data).", ""]
     for dataset in dict.fromkeys(r["run"]["dataset"] for r in results):
         lines += [f"## {dataset}", "",
                   "| key | model | config | macro-F1 [95% CI] | accuracy [95% CI] | bal. acc. | AUC | boot F1 "
-                  "| shipped baked | shipped boot/lazy | counted boot/lazy | converter | SRAM boot/lazy |",
-                  "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| shipped baked | shipped boot/lazy | counted boot/lazy | converter | SRAM boot | SRAM lazy |",
+                  "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in sorted((r for r in results if r["run"]["dataset"] == dataset), key=smallest_flash):
             m = r["metrics"]
             boot_f1 = "=" if r.get("boot_metrics") is None else format(score(r, "boot"), ".3f")
@@ -129,7 +131,8 @@ def markdown(results: list[dict], spec_arg: str) -> str:
                 f"| {metric_text(m['accuracy'])} | {m['balanced_accuracy']['value']:.3f} "
                 f"| {'n/a' if m['auc'] is None else format(m['auc']['value'], '.3f')} | {boot_f1} "
                 f"| {flash(r, 'baked'):,} | {flash(r, 'boot'):,} | {counted(r, 'boot'):,} "
-                f"| {r['converter_bytes']:,} | {r['schedules']['boot']['sram_bytes']:,} |")
+                f"| {r['converter_bytes']:,} | {r['schedules']['boot']['sram_bytes']:,} "
+                f"| {r['schedules']['lazy']['sram_bytes']:,} |")
         lines.append("")
     summary = smallest_matching(results)
     if summary:

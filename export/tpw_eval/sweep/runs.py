@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from tpw_eval.sweep.report import atomic_write, flash_text, metric_text, write_reports
-from tpw_eval.sweep.spec import GENERATED_MODELS, config_label, run_key
+from tpw_eval.sweep.spec import config_label, run_key
 from tpw_tf import atomic
 from tpw_tf.errors import TpwError, first_line
 from tpw_tf.metrics import METRICS
@@ -57,16 +57,15 @@ def load_result(out: Path, run: dict) -> dict | None:
 def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     """Train, export and evaluate one run; write its files and result file; return the result.
 
-    One trained model, two files: the baked file (``OUT/models/KEY.tflite``, what
-    ``tpw-export`` writes by default; its metrics are the run's) and the boot / lazy file
-    (``OUT/models/KEY-boot.tflite``, what ``--schedule boot`` writes). A comparator's boot
-    file DECODE-compresses the baked file's tensors where that is smaller (TFLM gives the
-    baked file's outputs on it; a plain CNN's is its baked file). A generated model's is
-    baked on the device's INT8 grid with its kernels as synthesized DECODEs, from a second
-    export of the same trained model: its twin (``KEY-boot-twin.tflite``, the same bake as
-    an ordinary file, whose outputs our runtime gives on the boot file) is scored as
-    ``boot_metrics``. ``schedules`` hold the shipped files' bytes (``flash_bytes``) beside
-    the ledger's Eq. 6 count (``counted_flash_bytes``).
+    One trained model, one export (``schedule="boot"``), two files: the baked file
+    (``OUT/models/KEY.tflite``, what ``tpw-export`` writes by default; it is scored) and
+    the boot file (``OUT/models/KEY-boot.tflite``, what ``--schedule boot`` writes). A
+    comparator's boot file DECODE-compresses the baked file's tensors where that is
+    smaller (a plain CNN's is its baked file); a generated model's holds its kernels as
+    synthesized DECODEs (its lazy file differs in one header byte). Both give the baked
+    file's outputs on every test window (the export checks it), so the metrics are every
+    schedule's. ``schedules`` hold the shipped files' bytes (``flash_bytes``) and arenas
+    beside the ledger's Eq. 6 count (``counted_flash_bytes``).
     """
     from tpw_export import pipeline
     from tpw_eval.evaluate import evaluate, json_safe
@@ -75,7 +74,6 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     start = time.monotonic()
     data_dir = str(data_root / run["folder"]) if data_root is not None and run["folder"] else None
     compress = run.get("compress")
-    generated = run["model"] in GENERATED_MODELS and compress is None
     common = dict(dataset=run["dataset"], model_name=run["model"], epochs=run["epochs"], seed=run["seed"],
                   bits=run["bits"], data_dir=data_dir, progress=False, model_config=run["config"],
                   dataset_options=run["options"])
@@ -85,34 +83,25 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
         export_trained(run, out, pipeline.run(**common)[0])
     if trained.is_file():
         train.seed_everything(run["seed"])  # what a fresh run seeds before training, for compress's fine-tuning
-    export, dataset = pipeline.run(**common, compress=compress, schedule="baked" if generated else "boot",
+    export, dataset = pipeline.run(**common, compress=compress, schedule="boot",
                                    checkpoint=trained if trained.is_file() else None)
     export_trained(run, out, export)
     model_path = out / "models" / f"{run['key']}.tflite"
     atomic_write(model_path, export.flatbuffer)
+    atomic_write(boot_path(out, run), export.file)
     report = evaluate(model_path, dataset, resamples=run["resamples"], seed=run["seed"])
-    boot, boot_metrics = export, None
-    if generated:
-        boot = pipeline.run(**common, schedule="boot", checkpoint=trained)[0]
-        twin = out / "models" / f"{run['key']}-boot-twin.tflite"
-        atomic_write(twin, boot.flatbuffer)
-        boot_report = evaluate(twin, dataset, resamples=run["resamples"], seed=run["seed"])
-        boot_metrics = {m: json_safe(boot_report[m]) for m in METRICS}
-    atomic_write(boot_path(out, run), boot.file)
     ledger = export.ledger
-    counted = {s: c.get("counted_flash_bytes", c["flash_bytes"]) for s, c in ledger["schedules"].items()}
-    schedules = {"baked": ledger["schedules"]["baked"],
-                 **{s: {**boot.ledger["schedules"][s], "counted_flash_bytes": counted[s]} for s in ("boot", "lazy")}}
     result = {
         "key": run["key"], "run": {k: v for k, v in run.items() if k != "key"},
-        "metrics": {m: json_safe(report[m]) for m in METRICS}, "boot_metrics": boot_metrics,
+        "metrics": {m: json_safe(report[m]) for m in METRICS},
         "threshold": report["threshold"], "test_windows": report["windows"], "test_groups": report["groups"],
         "parameters": int(export.model.count_params()),
-        "schedules": schedules, "flatbuffer_bytes": ledger["flatbuffer_bytes"],
-        "converter_bytes": ledger["slimming"]["converter_bytes"],
-        "boot_file": {"bytes": len(boot.file), "synthesized": boot.synthesized,
-                      "decode_tensors": [c.as_dict() for c in boot.decoded.kept] if boot.decoded else [],
-                      "mismatched_windows": boot.ledger["parity"].get("decoded_mismatched_windows", 0)},
+        "schedules": {s: {**c, "counted_flash_bytes": c.get("counted_flash_bytes", c["flash_bytes"])}
+                      for s, c in ledger["schedules"].items()},
+        "flatbuffer_bytes": ledger["flatbuffer_bytes"], "converter_bytes": ledger["slimming"]["converter_bytes"],
+        "boot_file": {"bytes": len(export.file), "synthesized": export.synthesized,
+                      "decode_tensors": [c.as_dict() for c in export.decoded.kept],
+                      "mismatched_windows": ledger["parity"]["decoded_mismatched_windows"]},
         "arena_bytes": ledger["arena_bytes"], "expanded_layers": ledger["expanded_layers"],
         "parity_mismatched_windows": ledger["parity"]["mismatched_windows"],
         "seconds": round(time.monotonic() - start, 1),

@@ -15,8 +15,9 @@ SCHEDULES = ("baked", "boot", "lazy")
 # Models whose pointwise kernels are generated; every other model is a comparator.
 GENERATED_MODELS = ("hypertinypw",)
 # Bump when a change alters what a run computes, so old result files are not reused
-# (2: slimmed files, shipped bytes of the boot / lazy file beside the counted ones, ``compress``).
-RESULT_VERSION = 2
+# (2: slimmed files, shipped bytes of the boot / lazy file beside the counted ones, ``compress``;
+# 3: a generator's baked file is baked on the device's INT8 grid, so one export gives both files).
+RESULT_VERSION = 3
 # A model entry's ``compress``: tensorflow-model-optimization fine-tuning of the baked model
 # (``tpw-export --compress``), whose boot / lazy file stores TFLM-compressed kernels.
 COMPRESS = ("cluster", "prune")
