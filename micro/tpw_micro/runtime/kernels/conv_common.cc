@@ -166,30 +166,64 @@ void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, D
   });
 }
 
+// block(oc) for channels [oc, oc + kChannels) in blocks over the row's
+// channels; when kChannels does not divide them, the last block ends at the
+// last channel and overlaps the one before (those channels are written twice
+// with the same values), so every channel runs blocked. Fewer channels than a
+// block take the generic walk.
+template <int kChannels, typename Block>
+void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
+  if (row.out_depth < kChannels) return GenericChannels(p, row, 0, row.out_depth);
+  int32_t oc = 0;
+  for (; oc + kChannels <= row.out_depth; oc += kChannels) block(oc);
+  if (oc < row.out_depth) block(row.out_depth - kChannels);
+}
+
 }  // namespace
 
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
-  int32_t oc = 0;
-  for (; oc + 2 <= row.out_depth; oc += 2) {
+  ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
     OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
       RunDots<decltype(windows)::value>(w, p.channels.filter_stride, x, row.x_step, p.walk.run, sums);
     });
-  }
-  GenericChannels(p, row, oc, row.out_depth);
+  });
 }
 
 void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row) {
   const WindowWalk& walk = p.walk;
-  int32_t oc = 0;
-  for (; oc + 4 <= row.out_depth; oc += 4) {
+  ChannelsInBlocks<4>(p, row, [&](int32_t oc) {
     OffsetFoldedChannels<4, 1>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
       ChannelDots<decltype(windows)::value>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
     });
-  }
-  GenericChannels(p, row, oc, row.out_depth);
+  });
 }
 
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
+
+void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_row, int32_t in_w, int32_t in_depth,
+                    int32_t filter_w, int32_t ox_begin, int32_t ox_end, int8_t* out_row) {
+  // A walk over the taps (depthwise, dilated or grouped conv) drops whole taps;
+  // a 1xK conv's one run of filter_w taps of `per_tap` values drops values.
+  const bool tap_walk = p.walk.shape != WalkShape::kRun;
+  const int32_t per_tap = tap_walk ? 1 : p.walk.run / filter_w;
+  const int32_t w_step = tap_walk ? p.walk.tap_w : per_tap, x_step = tap_walk ? p.walk.tap_x : per_tap;
+  ConvParams clipped = p;
+  for (int32_t ox = ox_begin; ox < ox_end; ++ox) {
+    const int32_t in_x0 = ox * p.stride_w - p.width.padding;
+    int32_t first = 0, past = filter_w;
+    while (first < past && in_x0 + p.dilation_w * first < 0) ++first;
+    while (past > first && in_x0 + p.dilation_w * (past - 1) >= in_w) --past;
+    if (tap_walk) {
+      clipped.walk.taps = past - first;
+    } else {
+      clipped.walk.run = (past - first) * per_tap;
+    }
+    const ConvRow window = {in_row + (in_x0 * in_depth + first * x_step), row.x_step, 1, out_row + ox * row.out_depth,
+                            row.out_depth, row.input_offset, row.weights + first * w_step, row.bias,
+                            row.output_zero_point};
+    p.interior_row(clipped, window);
+  }
+}
 
 void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
   const ChannelLayout& ch = p->channels;

@@ -93,6 +93,13 @@ void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 
+// Outputs [ox_begin, ox_end) of one output row whose one-row windows
+// (walk.rows == 1) cross the left or right padding, each run by the interior
+// variant as a window of the taps inside the input. `in_row` is the row's first
+// input, `out_row` its first output; `row` gives the rest.
+void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_row, int32_t in_w, int32_t in_depth,
+                    int32_t filter_w, int32_t ox_begin, int32_t ox_end, int8_t* out_row);
+
 // Sets p->interior_row from p->walk and p->channels for `out_depth` channels.
 void SelectInteriorRow(ConvParams* p, int32_t out_depth);
 
@@ -131,7 +138,8 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
 
 // Fills output [N, OH, OW, C]; border(b, in_y0, in_x0, oc) returns the sum of
 // weight * (input - zero_point) over the taps of a window that crosses the
-// padding. Bias, requantization and clamping follow.
+// padding, where ClippedColumns does not apply. Bias, requantization and
+// clamping follow.
 template <typename Border>
 void EvalConv(NodeContext& node, Border border) {
   const ConvParams& p = *node.op_data<ConvParams>();
@@ -160,13 +168,19 @@ void EvalConv(NodeContext& node, Border border) {
         for (int32_t oc = 0; oc < out_depth; ++oc) border_span(b, oy, oc, 0, out_w);
         continue;
       }
-      if (p.x_begin > 0 || p.x_end < out_w) {
+      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+      if (p.walk.rows == 1) {
+        const int8_t* in_row = input->data.int8 + (b * in_h + in_y0) * in_w * in_depth;
+        int8_t* out_row = output->data.int8 + (b * out_h + oy) * out_w * out_depth;
+        const int32_t filter_w = Dim(node.input(kFilterTensor), 2);
+        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, 0, p.x_begin, out_row);
+        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, p.x_end, out_w, out_row);
+      } else if (p.x_begin > 0 || p.x_end < out_w) {
         for (int32_t oc = 0; oc < out_depth; ++oc) {
           border_span(b, oy, oc, 0, p.x_begin);
           border_span(b, oy, oc, p.x_end, out_w);
         }
       }
-      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
       const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
       row.x = input->data.int8 + ((b * in_h + in_y0) * in_w + in_x0) * in_depth;
       row.out = output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth;
