@@ -28,7 +28,8 @@ Protocol (issue 14):
   old rule (tuned on its own validation fold only). More classes: argmax.
 * **Summary.** Per fold: every metric of :data:`tpw_tf.metrics.METRICS` with a
   95% bootstrap interval over the fold's test groups. Over folds: mean, worst
-  fold (minimum) and a 95% Student-t interval ``mean ± t(0.975, K-1)·s/√K``.
+  fold (minimum) and a 95% Student-t interval ``mean ± t(0.975, K-1)·s/√K``
+  (cut to [0, 1], where every metric lies).
   The folds share training groups, so they are not independent and this interval
   is too narrow (Bengio & Grandvalet, JMLR 2004); the worst fold is the figure
   the targets use.
@@ -249,8 +250,8 @@ def summarize(results: list[dict], *, num_classes: int, resamples: int, seed: in
     for name in metrics.METRICS + (("own_val_macro_f1",) if binary else ()):
         values = np.array([row[name]["value"] if isinstance(row[name], dict) else row[name] for row in per_fold])
         low, high = t_interval(values)
-        summary[name] = {"mean": float(values.mean()), "worst": float(values.min()),
-                         "ci_low": low, "ci_high": high}
+        summary[name] = {"mean": float(values.mean()), "worst": float(values.min()),  # every metric is in [0, 1]
+                         "ci_low": max(low, 0.0), "ci_high": min(high, 1.0)}
     return {"folds": len(results), "per_fold": per_fold, "summary": summary,
             "file_bytes": max(r["file_bytes"] for r in results),
             "threshold": {"shipped": shipped, "per_fold": thresholds,
