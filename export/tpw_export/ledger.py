@@ -168,7 +168,8 @@ def build_ledger(model: keras.Model, baked: keras.Model, flatbuffer: bytes, *, b
         written: the schedule written as a file, ``{schedule, file_bytes}``, and for
             boot / lazy ``arena_bytes`` (``{"boot": bytes, "lazy": bytes}``, each
             schedule's file's arena in the runtime that runs it) and ``tensors``
-            (``tflm_compress.Choice.as_dict()`` of every candidate).
+            (``tflm_compress.Choice.as_dict()`` of every candidate; empty where
+            ``synthesized`` is true: the generated kernels are type-128 DECODEs).
     """
     components = (_stored_side(model, bits) + _baked_side(model, baked, kernels_packed=compressed is not None)
                   + (_packed_kernels(compressed) if compressed is not None else []))
@@ -232,7 +233,11 @@ def format_table(ledger: dict) -> str:
     if slimming:
         lines.append(f"slimmed from the converter's {slimming['converter_bytes']:,} B "
                      f"({slimming['saved_bytes']:,} B saved)")
-    if written and "tensors" in written:
+    if written and written.get("synthesized"):
+        when = "once, at AllocateTensors" if written["schedule"] == "boot" else "before its layer, every Invoke"
+        lines.append(f"{written['schedule']} file {written['file_bytes']:,} B: {g['count']} generated kernels "
+                     f"stored as DECODE type 128, each synthesized {when}")
+    elif written and "tensors" in written:
         kept = [t for t in written["tensors"] if t["kept"]]
         lines.append(f"{written['schedule']} file {written['file_bytes']:,} B: {len(kept)} of "
                      f"{len(written['tensors'])} candidate tensors DECODE-compressed "

@@ -84,7 +84,8 @@ class Exported:
                 arena = {s: runtime_arena_bytes(file) for s, file in files.items()}
             else:
                 arena = dict.fromkeys(("boot", "lazy"), tflm_arena_bytes(self.file))
-            written.update(arena_bytes=arena, tensors=[choice.as_dict() for choice in self.decoded.choices])
+            written.update(arena_bytes=arena, tensors=[choice.as_dict() for choice in self.decoded.choices],
+                           synthesized=self.synthesized)
         return written
 
 
