@@ -35,28 +35,7 @@ Status Prepare(NodeContext& node) {
   return Status::Ok();
 }
 
-Status Eval(NodeContext& node) {
-  const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kInputTensor);
-  const Tensor* filter = node.input(kFilterTensor);
-  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
-  const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
-  const int32_t input_offset = -input->params.zero_point;
-  EvalConv(node, [&](int32_t b, int32_t in_y0, int32_t in_x0, int32_t oc) {
-    const int8_t* group_input =
-        input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
-    uint32_t sum = 0;
-    ForEachTap(p, in_y0, in_x0, in_h, in_w, filter_h, filter_w, [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
-      const int8_t* in_px = group_input + ((b * in_h + in_y) * in_w + in_x) * in_depth;
-      const int8_t* w_px = filter->data.int8 + ((oc * filter_h + fy) * filter_w + fx) * filter_depth;
-      sum = RunDot(w_px, in_px, filter_depth, input_offset, sum);
-    });
-    return sum;
-  });
-  return Status::Ok();
-}
-
-constexpr OpRegistration kRegistration = {"CONV_2D", Prepare, Eval};
+constexpr OpRegistration kRegistration = {"CONV_2D", Prepare, EvalConv};
 
 }  // namespace
 

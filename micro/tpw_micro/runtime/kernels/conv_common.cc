@@ -9,14 +9,14 @@ namespace {
 
 // True when every offset (out + 1) * stride + filter * dilation, times `step` elements,
 // fits int32 (each factor is a non-negative int32, so the int64 sums cannot overflow).
-bool OffsetsFit(int64_t out, int64_t stride, int64_t filter, int64_t dilation, int64_t step) {
+[[gnu::cold]] bool OffsetsFit(int64_t out, int64_t stride, int64_t filter, int64_t dilation, int64_t step) {
   const int64_t reach = (out + 1) * stride + filter * dilation;
   return step <= 0 || reach <= INT32_MAX / step;
 }
 
 // Outputs [begin, end) of one dimension whose taps origin + dilation * k
 // (k < filter) all lie in [0, in_size); origin = out * stride - padding.
-void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32_t stride, int32_t dilation,
+[[gnu::cold]] void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32_t stride, int32_t dilation,
                    int32_t* begin, int32_t* end) {
   const int64_t first = (static_cast<int64_t>(dim.padding) + stride - 1) / stride;
   const int64_t last_origin = static_cast<int64_t>(in_size) - 1 - static_cast<int64_t>(filter - 1) * dilation;
@@ -28,7 +28,7 @@ void InteriorRange(const SpatialDim& dim, int32_t in_size, int32_t filter, int32
 
 }  // namespace
 
-Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** params) {
+[[gnu::cold]] Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** params) {
   const Tensor* input = node.input(kInputTensor);
   const Tensor* filter = node.input(kFilterTensor);
   const Tensor* output = node.output(kOutputTensor);
@@ -65,7 +65,7 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
   return PerChannelMultipliers(node, kFilterTensor, traits.channel_dim, channels, &p->multipliers, &p->shifts);
 }
 
-WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t taps, int32_t tap_w, int32_t tap_x,
+[[gnu::cold]] WindowWalk MakeWindowWalk(int32_t rows, int32_t row_w, int32_t row_x, int32_t taps, int32_t tap_w, int32_t tap_x,
                           int32_t run) {
   WalkShape shape = WalkShape::kGeneral;
   if (rows == 1 && taps == 1) shape = WalkShape::kRun;
@@ -200,6 +200,29 @@ void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row) {
 
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
 
+namespace {
+
+// Calls visit(fy, fx, in_y, in_x) for each filter tap of the window at
+// (in_y0, in_x0) that falls inside the in_h x in_w input (taps in the padding
+// contribute nothing, as in TFLM).
+template <typename Visit>
+void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h, int32_t in_w, int32_t filter_h,
+                int32_t filter_w, Visit visit) {
+  for (int32_t fy = 0; fy < filter_h; ++fy) {
+    const int32_t in_y = in_y0 + p.dilation_h * fy;
+    if (in_y < 0 || in_y >= in_h) continue;
+    for (int32_t fx = 0; fx < filter_w; ++fx) {
+      const int32_t in_x = in_x0 + p.dilation_w * fx;
+      if (in_x < 0 || in_x >= in_w) continue;
+      visit(fy, fx, in_y, in_x);
+    }
+  }
+}
+
+// Outputs [ox_begin, ox_end) of one output row whose one-row windows
+// (walk.rows == 1) cross the left or right padding, each run by the interior
+// variant as a window of the taps inside the input. `in_row` is the row's first
+// input, `out_row` its first output; `row` gives the rest.
 void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_row, int32_t in_w, int32_t in_depth,
                     int32_t filter_w, int32_t ox_begin, int32_t ox_end, int8_t* out_row) {
   // A walk over the taps (depthwise, dilated or grouped conv) drops whole taps;
@@ -225,7 +248,70 @@ void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_ro
   }
 }
 
-void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
+}  // namespace
+
+Status EvalConv(NodeContext& node) {
+  const ConvParams& p = *node.op_data<ConvParams>();
+  const Tensor* input = node.input(kInputTensor);
+  const Tensor* filter = node.input(kFilterTensor);
+  const Tensor* bias = node.input(kBiasTensor);
+  Tensor* output = node.output(kOutputTensor);
+  const int32_t batches = Dim(output, 0), out_h = Dim(output, 1), out_w = Dim(output, 2);
+  const int32_t out_depth = Dim(output, 3);
+  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
+  const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2);
+  // Weights of tap (fy, fx) of a channel start (fy * filter_w + fx) * tap_weights
+  // after its first (CONV_2D: the filter depth; DEPTHWISE_CONV_2D: the output
+  // channels), and a tap sums tap_run values (the filter depth; 1).
+  const int32_t tap_weights = Dim(filter, 3), tap_run = p.channels.group_input_stride;
+  ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
+                 -input->params.zero_point, filter->data.int8,
+                 bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point};
+  // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
+  auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {
+    const ChannelRequant requant = RequantOf(p, row, oc);
+    const int8_t* w = row.weights + oc * p.channels.filter_stride;
+    const int8_t* x = input->data.int8 + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+    const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+    int8_t* out = output->data.int8 + ((b * out_h + oy) * out_w + ox_begin) * out_depth + oc;
+    for (int32_t ox = ox_begin; ox < ox_end; ++ox, out += out_depth) {
+      uint32_t sum = BiasOf(row, oc);
+      ForEachTap(p, in_y0, ox * p.stride_w - p.width.padding, in_h, in_w, filter_h, filter_w,
+                 [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
+        sum = RunDot(w + (fy * filter_w + fx) * tap_weights, x + ((b * in_h + in_y) * in_w + in_x) * in_depth,
+                     tap_run, row.input_offset, sum);
+      });
+      *out = requant(sum);
+    }
+  };
+  for (int32_t b = 0; b < batches; ++b) {
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
+        for (int32_t oc = 0; oc < out_depth; ++oc) border_span(b, oy, oc, 0, out_w);
+        continue;
+      }
+      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
+      if (p.walk.rows == 1) {
+        const int8_t* in_row = input->data.int8 + (b * in_h + in_y0) * in_w * in_depth;
+        int8_t* out_row = output->data.int8 + (b * out_h + oy) * out_w * out_depth;
+        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, 0, p.x_begin, out_row);
+        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, p.x_end, out_w, out_row);
+      } else if (p.x_begin > 0 || p.x_end < out_w) {
+        for (int32_t oc = 0; oc < out_depth; ++oc) {
+          border_span(b, oy, oc, 0, p.x_begin);
+          border_span(b, oy, oc, p.x_end, out_w);
+        }
+      }
+      const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
+      row.x = input->data.int8 + ((b * in_h + in_y0) * in_w + in_x0) * in_depth;
+      row.out = output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth;
+      p.interior_row(p, row);
+    }
+  }
+  return Status::Ok();
+}
+
+[[gnu::cold]] void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
   const ChannelLayout& ch = p->channels;
   // Two neighbouring channels share one input run unless a group boundary
   // (an odd number of channels per group) falls between them.

@@ -93,13 +93,6 @@ void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 
-// Outputs [ox_begin, ox_end) of one output row whose one-row windows
-// (walk.rows == 1) cross the left or right padding, each run by the interior
-// variant as a window of the taps inside the input. `in_row` is the row's first
-// input, `out_row` its first output; `row` gives the rest.
-void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_row, int32_t in_w, int32_t in_depth,
-                    int32_t filter_w, int32_t ox_begin, int32_t ox_end, int8_t* out_row);
-
 // Sets p->interior_row from p->walk and p->channels for `out_depth` channels.
 void SelectInteriorRow(ConvParams* p, int32_t out_depth);
 
@@ -119,75 +112,11 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
 // `walk` used (and its strides, bounded by the input size, fit int32).
 bool HasInterior(const ConvParams& p);
 
-// Calls visit(fy, fx, in_y, in_x) for each filter tap of the window at
-// (in_y0, in_x0) that falls inside the in_h x in_w input (taps in the padding
-// contribute nothing, as in TFLM).
-template <typename Visit>
-void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h, int32_t in_w, int32_t filter_h,
-                int32_t filter_w, Visit visit) {
-  for (int32_t fy = 0; fy < filter_h; ++fy) {
-    const int32_t in_y = in_y0 + p.dilation_h * fy;
-    if (in_y < 0 || in_y >= in_h) continue;
-    for (int32_t fx = 0; fx < filter_w; ++fx) {
-      const int32_t in_x = in_x0 + p.dilation_w * fx;
-      if (in_x < 0 || in_x >= in_w) continue;
-      visit(fy, fx, in_y, in_x);
-    }
-  }
-}
-
-// Fills output [N, OH, OW, C]; border(b, in_y0, in_x0, oc) returns the sum of
-// weight * (input - zero_point) over the taps of a window that crosses the
-// padding, where ClippedColumns does not apply. Bias, requantization and
-// clamping follow.
-template <typename Border>
-void EvalConv(NodeContext& node, Border border) {
-  const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kInputTensor);
-  const Tensor* bias = node.input(kBiasTensor);
-  Tensor* output = node.output(kOutputTensor);
-  const int32_t batches = Dim(output, 0), out_h = Dim(output, 1), out_w = Dim(output, 2);
-  const int32_t out_depth = Dim(output, 3);
-  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
-  ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
-                 -input->params.zero_point, node.input(kFilterTensor)->data.int8,
-                 bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point};
-  // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
-  auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {
-    const ChannelRequant requant = {p.multipliers[oc], p.shifts[oc], row.output_zero_point, p.act_min, p.act_max};
-    const uint32_t bias_value = row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
-    const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-    int8_t* out = output->data.int8 + ((b * out_h + oy) * out_w + ox_begin) * out_depth + oc;
-    for (int32_t ox = ox_begin; ox < ox_end; ++ox, out += out_depth) {
-      *out = requant(bias_value + border(b, in_y0, ox * p.stride_w - p.width.padding, oc));
-    }
-  };
-  for (int32_t b = 0; b < batches; ++b) {
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-      if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
-        for (int32_t oc = 0; oc < out_depth; ++oc) border_span(b, oy, oc, 0, out_w);
-        continue;
-      }
-      const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-      if (p.walk.rows == 1) {
-        const int8_t* in_row = input->data.int8 + (b * in_h + in_y0) * in_w * in_depth;
-        int8_t* out_row = output->data.int8 + (b * out_h + oy) * out_w * out_depth;
-        const int32_t filter_w = Dim(node.input(kFilterTensor), 2);
-        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, 0, p.x_begin, out_row);
-        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, p.x_end, out_w, out_row);
-      } else if (p.x_begin > 0 || p.x_end < out_w) {
-        for (int32_t oc = 0; oc < out_depth; ++oc) {
-          border_span(b, oy, oc, 0, p.x_begin);
-          border_span(b, oy, oc, p.x_end, out_w);
-        }
-      }
-      const int32_t in_x0 = p.x_begin * p.stride_w - p.width.padding;
-      row.x = input->data.int8 + ((b * in_h + in_y0) * in_w + in_x0) * in_depth;
-      row.out = output->data.int8 + ((b * out_h + oy) * out_w + p.x_begin) * out_depth;
-      p.interior_row(p, row);
-    }
-  }
-}
+// Eval of both ops: fills output [N, OH, OW, C]. Interior rows go to the
+// variant SelectInteriorRow chose, one-row windows crossing the padding to
+// ClippedColumns, and any other window crossing it skips its taps in the
+// padding (as TFLM does).
+Status EvalConv(NodeContext& node);
 
 }  // namespace tpw
 

@@ -29,28 +29,7 @@ Status Prepare(NodeContext& node) {
   return Status::Ok();
 }
 
-Status Eval(NodeContext& node) {
-  const ConvParams& p = *node.op_data<ConvParams>();
-  const Tensor* input = node.input(kInputTensor);
-  const Tensor* filter = node.input(kFilterTensor);
-  const int32_t in_h = Dim(input, 1), in_w = Dim(input, 2), in_depth = Dim(input, 3);
-  const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), out_depth = Dim(filter, 3);
-  const int32_t depth_multiplier = out_depth / in_depth;
-  const int32_t input_offset = -input->params.zero_point;
-  EvalConv(node, [&](int32_t b, int32_t in_y0, int32_t in_x0, int32_t oc) {
-    const int32_t ic = oc / depth_multiplier;
-    uint32_t sum = 0;
-    ForEachTap(p, in_y0, in_x0, in_h, in_w, filter_h, filter_w, [&](int32_t fy, int32_t fx, int32_t in_y, int32_t in_x) {
-      const int32_t value = input->data.int8[((b * in_h + in_y) * in_w + in_x) * in_depth + ic];
-      const int32_t weight = filter->data.int8[(fy * filter_w + fx) * out_depth + oc];
-      sum += static_cast<uint32_t>(weight * (value + input_offset));
-    });
-    return sum;
-  });
-  return Status::Ok();
-}
-
-constexpr OpRegistration kRegistration = {"DEPTHWISE_CONV_2D", Prepare, Eval};
+constexpr OpRegistration kRegistration = {"DEPTHWISE_CONV_2D", Prepare, EvalConv};
 
 }  // namespace
 
