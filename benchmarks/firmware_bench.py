@@ -293,9 +293,11 @@ def print_shapes(rows: list[Row]) -> None:
             m = measured[shape]
             print(f"| {r.name} | {shape.kind} | {shape.describe()} | {count} | {_fmt(m.macs)} | "
                   f"{_fmt(m.instructions)} | {_per_mac(m.instructions, m.macs)} |")
+            if m.instructions is None:
+                continue  # a shape that did not run (its error is printed below) is left out of the totals
             total = kinds.setdefault(shape.kind, [0, 0])
             total[0] += count * m.macs
-            total[1] += count * (m.instructions or 0)
+            total[1] += count * m.instructions
         for kind, (macs, instructions) in sorted(kinds.items()):
             print(f"| {r.name} | **{kind}, all** | | | {_fmt(macs)} | {_fmt(instructions)} | "
                   f"**{_per_mac(instructions, macs)}** |")
