@@ -23,6 +23,6 @@ def test_walkthrough_runs(tmp_path):
     text = "\n".join(outputs_text(c) for c in code)
     assert "| schedule | parameter bytes | flash bytes | SRAM bytes |" in text  # the ledger
     assert "| macro_f1 |" in text  # the INT8 evaluation
-    assert "## Smallest generated model reaching the best comparator" in text  # the sweep summary
+    assert "## Smallest generated file reaching the best comparator" in text  # the sweep summary
     assert "image/png" in code[-1].outputs[0]["data"]  # the Pareto plot
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
