@@ -7,6 +7,7 @@ binaries in ``host/``, shared firmware objects, the plugin and per-model firmwar
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -42,9 +43,21 @@ def run_tool(cmd: list[str], what: str, timeout: float | None = None) -> str:
 
 
 def make(folder: Path, *targets: str, **variables: str | Path) -> None:
-    """``make -C folder targets VAR=value ...`` on every core, as one-line errors."""
+    """``make -C folder targets VAR=value ...`` on every core, as one-line errors.
+
+    Processes sharing the build folder (two ``tpw-cv`` runs, parallel sweeps) take turns:
+    make has no locking, and two makes of one target collide mid-link.
+    """
     if not (folder / "Makefile").is_file():
         raise MicroError(f"device sources not found in {folder}")
     args = [f"{k}={v}" for k, v in variables.items()]
-    run_tool(["make", "-s", f"-j{os.cpu_count() or 1}", "-C", str(folder), *targets, *args],
-             f"make {' '.join(targets)}")
+    lock_path = build_dir() / ".make.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(lock_path, "w")
+    except OSError as error:
+        raise MicroError(f"build folder {lock_path.parent}: {error.strerror} (set TPW_MICRO_BUILD)") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        run_tool(["make", "-s", f"-j{os.cpu_count() or 1}", "-C", str(folder), *targets, *args],
+                 f"make {' '.join(targets)}")
