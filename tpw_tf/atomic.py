@@ -7,6 +7,7 @@ half-written file; failures to write become one-line TpwErrors.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -73,3 +74,19 @@ def write(final: Path, data: bytes | str) -> None:
     """Write ``data`` to ``final`` atomically."""
     with staged(final) as temporary:
         temporary.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def read_json(path: Path, corrupt_hint: str) -> dict | None:
+    """A finished result file that :func:`write` published: its JSON, or None where it is absent.
+
+    Raises:
+        TpwError: the file is not JSON; the one line names it and ends with ``corrupt_hint``
+            (what it is and how to redo it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise TpwError(f"{path}: corrupt {corrupt_hint.format(msg=error.msg)}") from None

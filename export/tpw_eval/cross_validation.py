@@ -148,13 +148,8 @@ def _fold_paths(out: Path, fold: int) -> tuple[Path, Path]:
 def load_fold(out: Path, fold: int, key: str) -> dict | None:
     """Fold ``fold``'s finished result in ``out`` for configuration ``key``, or None (absent or another key)."""
     model_path, result_path = _fold_paths(out, fold)
-    if not result_path.is_file():
-        return None
-    try:
-        result = json.loads(result_path.read_text())
-    except json.JSONDecodeError as error:
-        raise TpwError(f"{result_path}: corrupt fold file ({error.msg}); delete it to rerun the fold") from None
-    if result.get("key") != key or not model_path.is_file() or model_path.stat().st_size != result["file_bytes"]:
+    result = atomic.read_json(result_path, "fold file ({msg}); delete it to rerun the fold")
+    if result is None or result.get("key") != key or not model_path.is_file() or model_path.stat().st_size != result["file_bytes"]:
         return None
     return result
 

@@ -44,14 +44,8 @@ def failure_line(error: BaseException) -> str:
 
 def load_result(out: Path, run: dict) -> dict | None:
     """The finished result of ``run`` in ``out``, or None (absent, or written by another spec version)."""
-    path = result_path(out, run)
-    if not path.is_file():
-        return None
-    try:
-        result = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise TpwError(f"{path}: corrupt result file ({error.msg}); delete it to rerun") from None
-    return result if result.get("key") == run["key"] else None
+    result = atomic.read_json(result_path(out, run), "result file ({msg}); delete it to rerun")
+    return result if result is not None and result.get("key") == run["key"] else None
 
 
 def execute(run: dict, out: Path, data_root: Path | None) -> dict:
