@@ -31,8 +31,7 @@ Status Prepare(NodeContext& node) {
     p->walk = MakeWindowWalk(filter_h, filter_w * filter_depth, row_x, filter_w, filter_depth, p->dilation_w * in_depth,
                             filter_depth);
   }
-  SelectInteriorRow(p, Dim(filter, 0));
-  return Status::Ok();
+  return SelectInteriorRow(node, p, Dim(filter, 0));
 }
 
 constexpr OpRegistration kRegistration = {"CONV_2D", Prepare, EvalConv};

@@ -181,12 +181,63 @@ void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
 
 }  // namespace
 
+namespace {
+
+// Channels of a row against kWindows (1 or 2) windows widened in `wide`
+// (WidenRun), two at a time (an odd count's last pair overlaps the one before);
+// `out` is the first window's output. Everything the loop reads is a local, so
+// the int8 stores cannot make GCC reload it.
+template <int kWindows>
+void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out) {
+  const int32_t w_step = p.channels.filter_stride, out_step = row.out_depth, run = p.walk.run;
+  const int32_t act_min = p.act_min, act_max = p.act_max, zero_point = row.output_zero_point;
+  const int32_t depth = row.out_depth;
+  const int8_t* weights = row.weights;
+  const int32_t* bias = row.bias;
+  const int32_t* multipliers = p.multipliers;
+  const int8_t* shifts = p.shifts;
+  for (int32_t oc = 0; oc < depth; oc += 2) {
+    if (oc + 2 > depth) oc = depth - 2;
+    const uint32_t b0 = bias != nullptr ? static_cast<uint32_t>(bias[oc]) : 0u;
+    const uint32_t b1 = bias != nullptr ? static_cast<uint32_t>(bias[oc + 1]) : 0u;
+    uint32_t sums[2 * kWindows];
+    for (int k = 0; k < kWindows; ++k) sums[k] = b0, sums[kWindows + k] = b1;
+    PairDots<kWindows>(weights + oc * w_step, w_step, run, WidenedInputs<kWindows>{wide}, sums);
+    const FastRequant r0(multipliers[oc], shifts[oc], zero_point);
+    const FastRequant r1(multipliers[oc + 1], shifts[oc + 1], zero_point);
+#pragma GCC unroll 2
+    for (int k = 0; k < kWindows; ++k) {
+      out[k * out_step + oc] = SaturateInt8(r0(sums[k]), act_min, act_max);
+      out[k * out_step + oc + 1] = SaturateInt8(r1(sums[kWindows + k]), act_min, act_max);
+    }
+  }
+}
+
+}  // namespace
+
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
   ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
     OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
-      RunDots<decltype(windows)::value>(w, p.channels.filter_stride, x, row.x_step, p.walk.run, sums);
+      constexpr int kWindows = decltype(windows)::value;
+      PairDots<kWindows>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<kWindows>{x, row.x_step}, sums);
     });
   });
+}
+
+void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row) {
+  const int32_t run = p.walk.run, x_step = row.x_step, out_step = row.out_depth;
+  const int8_t* x = row.x;
+  int8_t* out = row.out;
+  int32_t count = row.count;
+  for (; count >= 2; count -= 2, x += 2 * x_step, out += 2 * out_step) {
+    WidenRun(x, run, row.input_offset, row.scratch, 4);
+    WidenRun(x + x_step, run, row.input_offset, row.scratch + 2, 4);
+    ChannelPairs<2>(p, row, row.scratch, out);
+  }
+  if (count == 1) {
+    WidenRun(x, run, row.input_offset, row.scratch, 2);
+    ChannelPairs<1>(p, row, row.scratch, out);
+  }
 }
 
 void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row) {
@@ -243,7 +294,7 @@ void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_ro
     }
     const ConvRow window = {in_row + (in_x0 * in_depth + first * x_step), row.x_step, 1, out_row + ox * row.out_depth,
                             row.out_depth, row.input_offset, row.weights + first * w_step, row.bias,
-                            row.output_zero_point};
+                            row.output_zero_point, row.scratch};
     p.interior_row(clipped, window);
   }
 }
@@ -266,7 +317,8 @@ Status EvalConv(NodeContext& node) {
   const int32_t tap_weights = Dim(filter, 3), tap_run = p.channels.group_input_stride;
   ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
                  -input->params.zero_point, filter->data.int8,
-                 bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point};
+                 bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point,
+                 static_cast<uint32_t*>(node.scratch())};
   // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
   auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {
     const ChannelRequant requant = RequantOf(p, row, oc);
@@ -311,24 +363,27 @@ Status EvalConv(NodeContext& node) {
   return Status::Ok();
 }
 
-[[gnu::cold]] void SelectInteriorRow(ConvParams* p, int32_t out_depth) {
+[[gnu::cold]] Status SelectInteriorRow(NodeContext& node, ConvParams* p, int32_t out_depth) {
   const ChannelLayout& ch = p->channels;
+  bool fast_requant = true;
+  for (int32_t oc = 0; oc < out_depth; ++oc) fast_requant = fast_requant && FastRequant::Applies(p->shifts[oc]);
+  // Every channel reads the same input run (one group).
+  const bool one_group = ch.channels_per_group >= out_depth;
   // Two neighbouring channels share one input run unless a group boundary
   // (an odd number of channels per group) falls between them.
-  const bool pairs_share_input = ch.channels_per_group % 2 == 0 || ch.channels_per_group >= out_depth;
+  const bool pairs_share_input = ch.channels_per_group % 2 == 0 || one_group;
   // Depth multiplier 1: channel c reads input c and weight c of each tap.
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
-  switch (p->walk.shape) {
-    case WalkShape::kRun:
-      p->interior_row = pairs_share_input ? conv_1xk_s8_2x2 : conv_nxk_s8_generic;
-      return;
-    case WalkShape::kStrided:
-      p->interior_row = lanes_are_channels ? depthwise_1xk_s8_4x1 : conv_nxk_s8_generic;
-      return;
-    case WalkShape::kGeneral:
-      p->interior_row = conv_nxk_s8_generic;
-      return;
+  p->interior_row = conv_nxk_s8_generic;
+  if (!fast_requant) return Status::Ok();
+  if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && p->walk.run == ch.group_input_stride) {
+    p->interior_row = conv_1x1_s8_2x2;
+    // Two widened windows: two words of each per four inputs.
+    return node.RequestScratch(static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
   }
+  if (p->walk.shape == WalkShape::kRun && pairs_share_input) p->interior_row = conv_1xk_s8_2x2;
+  if (p->walk.shape == WalkShape::kStrided && lanes_are_channels) p->interior_row = depthwise_1xk_s8_4x1;
+  return Status::Ok();
 }
 
 bool HasInterior(const ConvParams& p) { return p.y_begin < p.y_end && p.x_begin < p.x_end; }

@@ -60,7 +60,7 @@ struct ConvParams {
   int32_t stride_h, stride_w, dilation_h, dilation_w;
   int32_t act_min, act_max;
   int32_t* multipliers;
-  int32_t* shifts;
+  int8_t* shifts;
   // Outputs [y_begin, y_end) x [x_begin, x_end) have every tap inside the input.
   int32_t y_begin, y_end, x_begin, x_end;
   WindowWalk walk;  // meaningful when the interior is not empty
@@ -79,13 +79,21 @@ struct ConvRow {
   const int8_t* weights;
   const int32_t* bias;   // nullptr when the op has none
   int32_t output_zero_point;
+  uint32_t* scratch;     // the node's scratch (SelectInteriorRow sizes it), nullptr if none
 };
 
 // Interior-row variants (CMSIS-NN naming: op, window shape, dtype, blocking).
-// The blocked ones requantize with FastRequant (kernels/requant.h) and leave
-// the channels that do not fill a block to the generic walk.
-// WalkShape::kRun with channel pairs in one group: two channels x two windows
-// per dot product block (1x1 pointwise and 1xK on height-1 maps).
+// The blocked ones requantize with FastRequant (kernels/requant.h); they are
+// chosen only when every channel's shift is one it covers.
+// WalkShape::kRun of one filter tap (1x1 pointwise), one group, two channels
+// or more: windows in pairs, each widened once to int16 lanes with the input
+// offset in the node's scratch (WidenRun, 16 bytes per 4 input channels), then
+// two channels x two windows per dot product block (PairDots).
+void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row);
+// WalkShape::kRun of several taps (1xK on height-1 maps), channel pairs in one
+// group: the same blocks on the int8 input, sign-extended as loaded, the input
+// offset folded into the sums (no scratch: a window of K x Cin values would
+// need 4 K x Cin bytes of it).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided, depth multiplier 1 (neighbouring channels read
 // neighbouring inputs and weights): four channels per word, one window.
@@ -93,8 +101,9 @@ void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 
-// Sets p->interior_row from p->walk and p->channels for `out_depth` channels.
-void SelectInteriorRow(ConvParams* p, int32_t out_depth);
+// Sets p->interior_row from p->walk, p->channels and p->shifts for `out_depth`
+// channels and requests the scratch the variant needs.
+Status SelectInteriorRow(NodeContext& node, ConvParams* p, int32_t out_depth);
 
 // What differs between the two ops: the filter's channel dimension and the
 // field numbers of the options table.

@@ -25,8 +25,7 @@ Status Prepare(NodeContext& node) {
   if (!HasInterior(*p)) return Status::Ok();
   const int32_t row_x = filter_h > 1 ? p->dilation_h * in_w * in_depth : 0;
   p->walk = MakeWindowWalk(filter_h, filter_w * out_depth, row_x, filter_w, out_depth, p->dilation_w * in_depth, 1);
-  SelectInteriorRow(p, out_depth);
-  return Status::Ok();
+  return SelectInteriorRow(node, p, out_depth);
 }
 
 constexpr OpRegistration kRegistration = {"DEPTHWISE_CONV_2D", Prepare, EvalConv};

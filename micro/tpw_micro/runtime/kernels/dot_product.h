@@ -2,15 +2,19 @@
 // DEPTHWISE_CONV_2D and FULLY_CONNECTED:
 //   sum + sum_i w[i] * (x[i] + input_offset)   (input_offset in [-127, 128])
 // accumulated as uint32 so it wraps like TFLM's int32 accumulator, without UB.
-// On cores with the DSP extension (Cortex-M4/M7/M33) contiguous runs take four
-// values per step: SXTB16 / SXTAB16 widen two int8 lanes to int16 (adding the
-// offset for free) and SMLAD multiplies and adds both lanes into the 32-bit
-// accumulator, which also wraps modulo 2^32, so the result is the same as the
-// portable loop, bit for bit.
+//
+// The loops are written with the Cortex-M4 DSP instructions they compile to
+// (SXTB16, SXTAB16, PKHBT/PKHTB, SMLAD: words of two int16 lanes); on a core
+// without the DSP extension (and on the host, where the tests run) the same
+// functions compute the same lanes in portable C, so both take one path and
+// give the same result bit for bit. SMLAD's 32-bit accumulator wraps modulo
+// 2^32 like the portable sum.
 #ifndef TPW_MICRO_RUNTIME_KERNELS_DOT_PRODUCT_H_
 #define TPW_MICRO_RUNTIME_KERNELS_DOT_PRODUCT_H_
 
 #include <stdint.h>
+
+#include <type_traits>
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -18,88 +22,195 @@
 
 namespace tpw {
 
-#if defined(__ARM_FEATURE_DSP)
-// SXTB16 / SXTAB16 of `v` rotated right by one byte (lanes 1 and 3), a form
-// arm_acle.h has no intrinsic for and GCC does not fuse from a separate rotate.
-inline int32_t Sxtb16Ror8(uint32_t v) {
-  int32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-  return r;
+// A word of two int16 lanes: `low` in bits 0-15, `high` in bits 16-31.
+inline uint32_t Lanes(int32_t low, int32_t high) {
+  return (static_cast<uint32_t>(low) & 0xFFFFu) | (static_cast<uint32_t>(high) << 16);
 }
-inline int32_t Sxtab16Ror8(int32_t a, uint32_t v) {
-  int32_t r;
+inline int32_t LowLane(uint32_t v) { return static_cast<int16_t>(v & 0xFFFFu); }
+inline int32_t HighLane(uint32_t v) { return static_cast<int16_t>(v >> 16); }
+
+// The four int8 values at p as one word (one unaligned LDR), value i in byte i.
+inline uint32_t Load4(const int8_t* p) {
+  uint32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+// The n (1 to 3) int8 values at p in bytes 0..n-1 of a word, the others zero (the
+// end of a run that must not read past it).
+inline uint32_t LoadPartial(const int8_t* p, int32_t n) {
+  uint32_t v = static_cast<uint8_t>(p[0]);
+  if (n > 1) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 8;
+  if (n > 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 16;
+  return v;
+}
+
+#if defined(__ARM_FEATURE_DSP)
+// Bytes 0 and 2 of v sign-extended into two lanes, plus the lanes of `a`.
+inline uint32_t Sxtab16(uint32_t a, uint32_t v) { return static_cast<uint32_t>(__sxtab16(a, v)); }
+// Bytes 1 and 3 (SXTAB16 with ROR #8, a form arm_acle.h has no intrinsic for).
+inline uint32_t Sxtab16Ror8(uint32_t a, uint32_t v) {
+  uint32_t r;
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(v));
   return r;
 }
-#endif
-
-#if defined(__ARM_FEATURE_DSP)
-inline uint32_t Smlad(int32_t a, int32_t b, uint32_t acc) {
+inline uint32_t Sxtb16(uint32_t v) { return static_cast<uint32_t>(__sxtb16(v)); }
+inline uint32_t Sxtb16Ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+// acc + low(a) * low(b) + high(a) * high(b), modulo 2^32.
+inline uint32_t Smlad(uint32_t a, uint32_t b, uint32_t acc) {
   return static_cast<uint32_t>(__smlad(a, b, static_cast<int32_t>(acc)));
 }
-inline int32_t Load4(const int8_t* p) {
-  int32_t v;
-  __builtin_memcpy(&v, p, 4);  // one unaligned LDR
-  return v;
+#else
+inline uint32_t Sxtab16(uint32_t a, uint32_t v) {
+  return Lanes(LowLane(a) + static_cast<int8_t>(v), HighLane(a) + static_cast<int8_t>(v >> 16));
+}
+inline uint32_t Sxtab16Ror8(uint32_t a, uint32_t v) {
+  return Lanes(LowLane(a) + static_cast<int8_t>(v >> 8), HighLane(a) + static_cast<int8_t>(v >> 24));
+}
+inline uint32_t Sxtb16(uint32_t v) { return Sxtab16(0u, v); }
+inline uint32_t Sxtb16Ror8(uint32_t v) { return Sxtab16Ror8(0u, v); }
+inline uint32_t Smlad(uint32_t a, uint32_t b, uint32_t acc) {
+  return acc + static_cast<uint32_t>(LowLane(a) * LowLane(b)) + static_cast<uint32_t>(HighLane(a) * HighLane(b));
 }
 #endif
 
-// sum + sum over i < n of w[i] * (x[i] + input_offset).
+// (low(a), low(b)) and (high(a), high(b)): PKHBT a, b, LSL #16 and PKHTB b, a, ASR #16.
+inline uint32_t PackLow(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
+inline uint32_t PackHigh(uint32_t a, uint32_t b) { return (a >> 16) | (b & 0xFFFF0000u); }
+
+// sum + sum over i < n of w[i] * (x[i] + input_offset): four values a step,
+// lanes 0 and 2 then lanes 1 and 3 of a word of each.
 inline uint32_t RunDot(const int8_t* w, const int8_t* x, int32_t n, int32_t input_offset, uint32_t sum) {
-#if defined(__ARM_FEATURE_DSP)
-  // (input_offset, input_offset) as two int16 lanes.
-  const int32_t offsets = static_cast<int32_t>((static_cast<uint32_t>(input_offset) & 0xFFFFu) * 0x10001u);
+  const uint32_t offsets = Lanes(input_offset, input_offset);
   for (; n >= 4; n -= 4, w += 4, x += 4) {
-    const int32_t wq = Load4(w), xq = Load4(x);
-    // Lanes 0 and 2, then lanes 1 and 3.
-    sum = Smlad(__sxtb16(wq), __sxtab16(offsets, xq), sum);
+    const uint32_t wq = Load4(w), xq = Load4(x);
+    sum = Smlad(Sxtb16(wq), Sxtab16(offsets, xq), sum);
     sum = Smlad(Sxtb16Ror8(wq), Sxtab16Ror8(offsets, xq), sum);
   }
-#endif
   for (; n > 0; --n, ++w, ++x) sum += static_cast<uint32_t>(*w * (*x + input_offset));
   return sum;
 }
 
-// sums[c * kWindows + k] += sum over i < n of w[c * w_step + i] * x[k * x_step + i]
-// for two filters and kWindows (1 or 2) windows of a contiguous run, the input
-// offset already folded into the sums. A block shares loads and sign
-// extensions: every weight word feeds kWindows SMLAD pairs and every input word
-// two, so the 2x2 block does 8 SMLADs per 4 loads where one window of one
-// channel does 2 per 2. The sums are scalars so they stay in registers.
+// A widened run: the n int8 values at x plus input_offset as int16 lanes, four
+// values a group of two words, dst[0] = (x[0], x[2]) and dst[1] = (x[1], x[3])
+// (the lane order SXTB16 gives a weight word, so a weight word needs no
+// shuffle), groups `group_step` words apart; lanes past n are 0.
+inline void WidenRun(const int8_t* x, int32_t n, int32_t input_offset, uint32_t* dst, int32_t group_step) {
+  const uint32_t offsets = Lanes(input_offset, input_offset);
+  for (; n >= 4; n -= 4, x += 4, dst += group_step) {
+    const uint32_t v = Load4(x);
+    dst[0] = Sxtab16(offsets, v), dst[1] = Sxtab16Ror8(offsets, v);
+  }
+  if (n > 0) {
+    int32_t lane[4] = {0, 0, 0, 0};
+    for (int32_t i = 0; i < n; ++i) lane[i] = x[i] + input_offset;
+    dst[0] = Lanes(lane[0], lane[2]), dst[1] = Lanes(lane[1], lane[3]);
+  }
+}
+
+// Lanes of four values of each of two windows (PairDots; the second window's
+// are unused with one).
+struct InputLanes {
+  uint32_t lane[4];
+};
+
+// PairDots inputs read from kWindows widened runs interleaved group by group
+// (WidenRun with group_step 2 * kWindows, the second run 2 words after the first).
 template <int kWindows>
-inline void RunDots(const int8_t* w, int32_t w_step, const int8_t* x, int32_t x_step, int32_t n, uint32_t* sums) {
+struct WidenedInputs {
+  const uint32_t* x;
+  InputLanes operator()(int32_t i, int32_t) const {
+    const uint32_t* g = x + i / 4 * 2 * kWindows;
+    return {{g[0], g[1], kWindows == 2 ? g[2] : 0u, kWindows == 2 ? g[3] : 0u}};
+  }
+};
+
+// sums[c * kWindows + k] += sum over i < n of w[c * w_step + i] * x_k[i] for two
+// filters c and kWindows (1 or 2) windows x_k whose values come from
+// inputs(i, n, lanes) as int16 lanes: for values i..i+3 of each window k,
+// lanes[2k] = (x_k[i], x_k[i+2]) and lanes[2k+1] = (x_k[i+1], x_k[i+3]), zero
+// past n (the order SXTB16 gives a weight word, so weights need no shuffle).
+// Every weight word is loaded and sign-extended once for both windows and
+// every input word feeds both filters: 8 SMLADs per two weight words.
+template <int kWindows, typename Inputs>
+[[gnu::always_inline]] inline void PairDots(const int8_t* w, int32_t w_step, int32_t n, Inputs inputs, uint32_t* sums) {
   static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
-  constexpr bool kTwoWindows = kWindows == 2;
-  uint32_t s00 = sums[0], s01 = kTwoWindows ? sums[1] : 0u;
-  uint32_t s10 = sums[kWindows], s11 = kTwoWindows ? sums[3] : 0u;
+  constexpr bool kTwo = kWindows == 2;
+  uint32_t s00 = sums[0], s01 = kTwo ? sums[1] : 0u;
+  uint32_t s10 = sums[kWindows], s11 = kTwo ? sums[3] : 0u;
+  auto step = [&](uint32_t a, uint32_t b, const InputLanes& lanes) {
+    const uint32_t* g = lanes.lane;
+    const uint32_t a02 = Sxtb16(a), a13 = Sxtb16Ror8(a);
+    s00 = Smlad(a13, g[1], Smlad(a02, g[0], s00));
+    if (kTwo) s01 = Smlad(a13, g[3], Smlad(a02, g[2], s01));
+    const uint32_t b02 = Sxtb16(b), b13 = Sxtb16Ror8(b);
+    s10 = Smlad(b13, g[1], Smlad(b02, g[0], s10));
+    if (kTwo) s11 = Smlad(b13, g[3], Smlad(b02, g[2], s11));
+  };
+  int32_t i = 0;
 #if defined(__ARM_FEATURE_DSP)
-  for (; n >= 4; n -= 4, w += 4, x += 4) {
-    const int32_t wq0 = Load4(w), xq0 = Load4(x), wq1 = Load4(w + w_step);
-    const int32_t w02 = __sxtb16(wq0), w13 = Sxtb16Ror8(wq0);  // lanes 0 and 2, then 1 and 3
-    const int32_t v02 = __sxtb16(wq1), v13 = Sxtb16Ror8(wq1);
-    const int32_t x02 = __sxtb16(xq0), x13 = Sxtb16Ror8(xq0);
-    s00 = Smlad(w13, x13, Smlad(w02, x02, s00));
-    s10 = Smlad(v13, x13, Smlad(v02, x02, s10));
-    if (kTwoWindows) {
-      const int32_t xq1 = Load4(x + x_step);
-      const int32_t y02 = __sxtb16(xq1), y13 = Sxtb16Ror8(xq1);
-      s01 = Smlad(w13, y13, Smlad(w02, y02, s01));
-      s11 = Smlad(v13, y13, Smlad(v02, y02, s11));
+  if constexpr (kTwo && std::is_same_v<Inputs, WidenedInputs<2>>) {
+    // The 2x2 block's full groups as GCC does not schedule them: 19
+    // instructions per 16 MACs, no spills (12 registers).
+    const int8_t* w0 = w;
+    const int8_t* w1 = w + w_step;
+    const uint32_t* x = inputs.x;
+    int32_t groups = n / 4;
+    i = groups * 4;
+    uint32_t a, t, x0, x1;
+    if (groups > 0) {
+      __asm__ volatile(
+          "1:\n\t"
+          "ldr    %[a], [%[w0]], #4\n\t"
+          "ldrd   %[x0], %[x1], [%[x]], #16\n\t"
+          "sxtb16 %[t], %[a]\n\t"
+          "sxtb16 %[a], %[a], ror #8\n\t"
+          "smlad  %[s00], %[t], %[x0], %[s00]\n\t"
+          "smlad  %[s00], %[a], %[x1], %[s00]\n\t"
+          "ldrd   %[x0], %[x1], [%[x], #-8]\n\t"
+          "smlad  %[s01], %[t], %[x0], %[s01]\n\t"
+          "smlad  %[s01], %[a], %[x1], %[s01]\n\t"
+          "ldr    %[a], [%[w1]], #4\n\t"
+          "sxtb16 %[t], %[a]\n\t"
+          "sxtb16 %[a], %[a], ror #8\n\t"
+          "smlad  %[s11], %[t], %[x0], %[s11]\n\t"
+          "smlad  %[s11], %[a], %[x1], %[s11]\n\t"
+          "ldrd   %[x0], %[x1], [%[x], #-16]\n\t"
+          "smlad  %[s10], %[t], %[x0], %[s10]\n\t"
+          "smlad  %[s10], %[a], %[x1], %[s10]\n\t"
+          "subs   %[n], %[n], #1\n\t"
+          "bne    1b"
+          : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [w0] "+r"(w0), [w1] "+r"(w1),
+            [x] "+r"(x), [n] "+r"(groups), [a] "=&r"(a), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1)
+          :
+          : "cc", "memory");
     }
   }
 #endif
-  for (; n > 0; --n, ++w, ++x) {
-    const int32_t w0 = w[0], w1 = w[w_step];
-    const int32_t x0 = x[0], x1 = kTwoWindows ? x[x_step] : 0;
-    s00 += static_cast<uint32_t>(w0 * x0);
-    s10 += static_cast<uint32_t>(w1 * x0);
-    if (kTwoWindows) s01 += static_cast<uint32_t>(w0 * x1);
-    if (kTwoWindows) s11 += static_cast<uint32_t>(w1 * x1);
-  }
+  for (; i + 4 <= n; i += 4) step(Load4(w + i), Load4(w + w_step + i), inputs(i, 4));
+  if (i < n) step(LoadPartial(w + i, n - i), LoadPartial(w + w_step + i, n - i), inputs(i, n - i));
   sums[0] = s00;
   sums[kWindows] = s10;
-  if (kTwoWindows) sums[1] = s01, sums[3] = s11;
+  if (kTwo) sums[1] = s01, sums[3] = s11;
 }
+
+// PairDots inputs read from kWindows int8 runs x_step apart, sign-extended as
+// they are loaded (the input offset is left to the caller).
+template <int kWindows>
+struct Int8Inputs {
+  const int8_t* x;
+  int32_t x_step;
+  InputLanes operator()(int32_t i, int32_t n) const {
+    const uint32_t v = n == 4 ? Load4(x + i) : LoadPartial(x + i, n);
+    uint32_t u = 0;
+    if (kWindows == 2) u = n == 4 ? Load4(x + x_step + i) : LoadPartial(x + x_step + i, n);
+    return {{Sxtb16(v), Sxtb16Ror8(v), Sxtb16(u), Sxtb16Ror8(u)}};
+  }
+};
 
 // Four neighbouring depthwise channels (depth multiplier 1: they read
 // neighbouring weights and inputs), n taps w_stride / x_stride apart, kWindows
@@ -123,14 +234,14 @@ inline void ChannelDots(const int8_t* w, int32_t w_stride, const int8_t* x, int3
     high = static_cast<uint32_t>(__smlatt(w_lanes, x_lanes, static_cast<int32_t>(high)));
   };
   for (; n > 0; --n, w += w_stride, x += x_stride) {
-    const int32_t wq = Load4(w), xq = Load4(x);
-    const int32_t w02 = __sxtb16(wq), w13 = Sxtb16Ror8(wq);
+    const uint32_t wq = Load4(w), xq = Load4(x);
+    const int32_t w02 = __sxtb16(wq), w13 = static_cast<int32_t>(Sxtb16Ror8(wq));
     mac(w02, __sxtb16(xq), a0, a2);
-    mac(w13, Sxtb16Ror8(xq), a1, a3);
+    mac(w13, static_cast<int32_t>(Sxtb16Ror8(xq)), a1, a3);
     if (kTwo) {
-      const int32_t yq = Load4(x + x_step);
+      const uint32_t yq = Load4(x + x_step);
       mac(w02, __sxtb16(yq), b0, b2);
-      mac(w13, Sxtb16Ror8(yq), b1, b3);
+      mac(w13, static_cast<int32_t>(Sxtb16Ror8(yq)), b1, b3);
     }
   }
 #else

@@ -17,7 +17,7 @@ enum { kActivationField = 0, kWeightsFormat = 1 };
 struct FullyConnectedData {
   int32_t act_min, act_max;
   int32_t* multipliers;
-  int32_t* shifts;
+  int8_t* shifts;
 };
 
 Status Prepare(NodeContext& node) {

@@ -126,7 +126,7 @@ Status Multiplier(const NodeContext& node, double real, const char* what, int32_
 }
 
 Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channel_dim, int32_t channels,
-                             int32_t** multipliers, int32_t** shifts) {
+                             int32_t** multipliers, int8_t** shifts) {
   ChannelQuantization quantization;
   TPW_RETURN_IF_ERROR(node.InputQuantization(filter_slot, &quantization));
   const uint32_t count = quantization.scales.length();
@@ -139,9 +139,9 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
         .Add(quantization.quantized_dimension).Add(", expected ").Add(channel_dim);
   }
   void* memory = nullptr;
-  TPW_RETURN_IF_ERROR(node.AllocatePersistent(2 * sizeof(int32_t) * static_cast<size_t>(channels), &memory));
+  TPW_RETURN_IF_ERROR(node.AllocatePersistent((sizeof(int32_t) + 1) * static_cast<size_t>(channels), &memory));
   *multipliers = static_cast<int32_t*>(memory);
-  *shifts = *multipliers + channels;
+  *shifts = reinterpret_cast<int8_t*>(*multipliers + channels);
   const double input_scale = static_cast<double>(node.input(kInputTensor)->params.scale);
   const double output_scale = static_cast<double>(node.output(kOutputTensor)->params.scale);
   for (int32_t c = 0; c < channels; ++c) {
@@ -155,7 +155,7 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
     int shift = 0;
     TPW_RETURN_IF_ERROR(Multiplier(node, input_scale * static_cast<double>(filter_scale) / output_scale,
                                    "output", &(*multipliers)[c], &shift));
-    (*shifts)[c] = shift;
+    (*shifts)[c] = static_cast<int8_t>(shift);  // QuantizeMultiplier's shift is in [-31, 30]
   }
   return Status::Ok();
 }

@@ -64,9 +64,10 @@ Status Multiplier(const NodeContext& node, double real, const char* what, int32_
 // Per-output-channel multipliers input_scale * filter_scale[c] / output_scale
 // for the filter in input `filter_slot` (a single scale is broadcast; several
 // must lie along `channel_dim` of the filter), stored in persistent arrays of
-// `channels` entries.
+// `channels` entries: TFLM's Q31 significands and their shifts (in [-31, 30],
+// so one byte each: 5 bytes a channel where TFLM's OpData keeps 8).
 Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channel_dim, int32_t channels,
-                             int32_t** multipliers, int32_t** shifts);
+                             int32_t** multipliers, int8_t** shifts);
 
 // Error unless the optional bias in input `slot` is absent or int32 [channels].
 Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels);
