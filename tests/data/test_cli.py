@@ -53,11 +53,12 @@ def test_bad_arguments_are_one_line_errors(argv, message, capsys):
     ("synthetic", "per_subject=1.5",
      "synthetic: option per_subject must be an integer >= 1, got 1.5"),
     ("mitdb", "window_s=0", "mitdb: option window_s must be a number > 0, got 0"),
-    ("mitdb", "normalize=yes", "mitdb: option normalize must be true or false, got 'yes'"),
+    ("mitdb", "normalize=yes", "mitdb: unknown normalize 'yes': choose one of window, record, none"),
+    ("mitdb", "rr=1", "mitdb: option rr must be true or false, got 1"),
     ("mitdb", "records=101,", "mitdb: option records must be record names, got ['101', '']"),
     ("mitdb", "records=1.5", "mitdb: option records must be record names, got 1.5"),
-    ("mitdb", "lead=[1,2]", "mitdb: option lead must be a lead name or channel index, "
-                            "got [1, 2]"),
+    ("mitdb", "lead=[1,true]", "mitdb: option lead must be lead names or channel indices, "
+                               "got [1, True]"),
     ("mitdb", "split=[1]", "mitdb: unknown split '[1]': choose one of ds1ds2, ds1-patients"),
     ("apnea", "window=1.5", "apnea: option window must be an integer >= 1, got 1.5"),
     ("apnea", "cache_dir=5", "apnea: option cache_dir must be a path or text, got 5"),

@@ -139,3 +139,45 @@ def hrv_features(data, sample_rate: float | None = None, peaks=None):
         raise DataError(f"hrv_features: windows must be (N, 1, T, C), got {x.shape}")
     dummy = np.zeros(len(x), np.int64)
     return _split_features(Split(x, dummy, dummy.astype(str)), sample_rate, peaks).x
+
+
+RR_CONTEXT_NAMES = ("pre_over_local", "post_over_local", "pre_over_post", "local_rr")
+LOCAL_BEATS = 8  # RR intervals averaged for the local rhythm
+
+
+def rr_context(beats: np.ndarray, fs: float) -> np.ndarray:
+    """Each beat's RR context, float32 ``(n, 4)``: :data:`RR_CONTEXT_NAMES`.
+
+    The RR features that carry a ventricular beat across patients (de Chazal et
+    al., IEEE TBME 51(7), 2004: pre-RR, post-RR and the local average RR),
+    expressed as ratios to the patient's local rhythm so a premature beat reads
+    below 1 and its compensatory pause above 1 at any heart rate:
+
+    * ``pre_over_local``: interval from the previous beat / local RR;
+    * ``post_over_local``: interval to the next beat / local RR;
+    * ``pre_over_post``: the two intervals' ratio (the prematurity index);
+    * ``local_rr``: the mean of the last :data:`LOCAL_BEATS` pre-RR intervals
+      (this one included), in seconds; causal, so a device computes it as beats come.
+
+    The first beat's pre-RR is its post-RR and the last's post-RR its pre-RR.
+    Every value is clipped to [0, 4] (a gap in the annotations otherwise
+    dominates the input scale).
+
+    Args:
+        beats: ``(n,)`` increasing sample indices of every beat of one record (n >= 2).
+        fs: samples per second.
+
+    Raises:
+        DataError: fewer than two beats, or beats not strictly increasing.
+    """
+    beats = np.asarray(beats, np.float64)
+    rr = np.diff(beats) / fs
+    if len(beats) < 2 or np.any(rr <= 0):
+        raise DataError(f"rr_context: needs two or more strictly increasing beats, got {len(beats)}")
+    pre, post = np.concatenate([rr[:1], rr]), np.concatenate([rr, rr[-1:]])
+    total = np.concatenate([[0.0], np.cumsum(pre)])
+    index = np.arange(len(pre))
+    first = np.maximum(index - LOCAL_BEATS + 1, 0)
+    local = (total[index + 1] - total[first]) / (index + 1 - first)
+    context = np.stack([pre / local, post / local, pre / post, local], axis=1)
+    return np.clip(context, 0.0, 4.0).astype(np.float32)

@@ -24,8 +24,8 @@ from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
 from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, plan_files,
                                  planned, warn_absent, window_inputs)
-from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, optional_text,
-                                 positive_number)
+from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, normalization,
+                                 optional_text, positive_number)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
 
 NATIVE_RATE = 360.0
@@ -65,25 +65,33 @@ def _labels(aami: np.ndarray, task: str) -> np.ndarray:
     return np.array([TASKS["aami"].index(c) for c in aami], np.int64)
 
 
-def _record_windows(path, *, lead, rate, length, normalize, features):
-    """Windows ``(n, T, 1)`` (or HRV features ``(n, 16, 1)``), AAMI class per window,
-    seconds of signal, and the AAMI class of each beat too near an end for a window."""
+def _record_windows(path, *, lead, rate, length, normalize, baseline, rr, features):
+    """Windows ``(n, T, C)`` (or HRV features ``(n, 16, 1)``), AAMI class per window,
+    seconds of signal, and the AAMI class of each beat too near an end for a window.
+    C is the leads, plus the 4 :func:`tpw_tf.data.hrv.rr_context` channels with ``rr``."""
     signal = read_signal(path, leads=lead, fs=NATIVE_RATE)
     samples, symbols = read_annotation(path, "atr", length=len(signal))
     is_beat = np.isin(symbols, list(_AAMI_OF_SYMBOL))
     beats = np.round(samples[is_beat] * rate / NATIVE_RATE).astype(np.int64)
     aami = np.array([_AAMI_OF_SYMBOL[s] for s in symbols[is_beat]], dtype="<U1")
+    if baseline:
+        signal = windows.remove_baseline(signal, NATIVE_RATE)
     signal = windows.resample(signal, NATIVE_RATE, rate)
+    if normalize == "record" and len(beats):
+        signal = windows.scale_to_beats(signal, beats, rate)
     starts = beats - length // 2
     whole = windows.fits(starts, length, len(signal))
-    x = window_inputs(signal, starts[whole], length, rate, normalize=normalize,
+    x = window_inputs(signal, starts[whole], length, rate, normalize=normalize == "window",
                       peaks=beats if features == "hrv" else None)
+    if rr and features == "raw":
+        context = hrv.rr_context(samples[is_beat], NATIVE_RATE)[whole]  # (n, 4)
+        x = np.concatenate([x, np.repeat(context[:, None, :], length, axis=1)], axis=2)
     return x, aami[whole], len(signal) / rate, aami[~whole]
 
 
 def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 5.0,
-         sample_rate: float = NATIVE_RATE, lead: str = "MLII", normalize: bool = True,
-         features: str = "raw", records=None, cache: bool = True, cache_dir=None,
+         sample_rate: float = NATIVE_RATE, lead="MLII", normalize="window",
+         baseline: bool = False, rr: bool = False, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
          base_url: str | None = None) -> Dataset:
     """Load MIT-BIH beat windows.
 
@@ -94,9 +102,16 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
         task: ``"binary"`` (V vs rest, the paper's task) or ``"aami"`` (N S V F Q).
         window_s: window length in seconds, centred on the beat (paper: 5 s).
         sample_rate: output rate in Hz; signals are resampled from 360 Hz.
-        lead: signal name to read (``MLII``; record 114 stores it second).
-        normalize: z-score each window.
-        features: ``"raw"`` -> x ``(N, 1, T, 1)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
+        lead: signal name to read (``MLII``; record 114 stores it second), or a list of
+            names for one channel each.
+        normalize: ``"window"`` z-scores each window and channel; ``"record"`` divides
+            each record by its beats' median peak amplitude
+            (:func:`tpw_tf.data.windows.scale_to_beats`); ``"none"`` keeps millivolts.
+        baseline: remove baseline wander first (0.5 Hz zero-phase high-pass,
+            :func:`tpw_tf.data.windows.remove_baseline`).
+        rr: append the beat's 4 RR-context features (:func:`tpw_tf.data.hrv.rr_context`,
+            from the reference beats) as 4 channels constant along T.
+        features: ``"raw"`` -> x ``(N, 1, T, leads + 4 rr)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
             :mod:`tpw_tf.data.hrv` features from the reference ``.atr`` beats.
         records: restrict to these record names.
         cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
@@ -114,15 +129,18 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
     check_choice("mitdb", "features", features, ("raw", "hrv"))
     window_s = positive_number("mitdb", "window_s", window_s)
     sample_rate = positive_number("mitdb", "sample_rate", sample_rate)
-    (lead,) = as_leads("mitdb", lead, single=True)
-    normalize, cache = flag("mitdb", "normalize", normalize), flag("mitdb", "cache", cache)
+    leads = as_leads("mitdb", lead)
+    normalize = normalization("mitdb", normalize)
+    baseline, rr = flag("mitdb", "baseline", baseline), flag("mitdb", "rr", rr)
+    cache = flag("mitdb", "cache", cache)
     cache_dir = optional_text("mitdb", "cache_dir", cache_dir)
     records = as_records("mitdb", records)
     folder = locate("mitdb", data_dir, base_url=optional_text("mitdb", "base_url", base_url),
                     records=records)
     length = int(round(window_s * sample_rate))
     options = {"split": split, "task": task, "length": length, "sample_rate": sample_rate,
-               "lead": lead, "normalize": normalize, "features": features,
+               "lead": leads, "normalize": normalize, "baseline": baseline, "rr": rr,
+               "features": features,
                "records": None if records is None else sorted(records)}
     plan = planned(SPLIT_PLANS[split], records)
     files = plan_files(plan, ("hea", "dat", "atr"))
@@ -139,8 +157,8 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                     absent.append(name)
                     continue
                 x, aami, duration, near_end = _record_windows(
-                    path, lead=lead, rate=sample_rate, length=length, normalize=normalize,
-                    features=features)
+                    path, lead=leads, rate=sample_rate, length=length, normalize=normalize,
+                    baseline=baseline, rr=rr, features=features)
                 pieces[part].append((x, _labels(aami, task), name))
                 seconds[part] += duration
                 for c in AAMI:
@@ -148,10 +166,12 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                     edge[part][c] += int(np.sum(near_end == c))
         warn_absent(folder, absent)
         width = hrv.N_FEATURES if features == "hrv" else length
-        splits = {part: join(p, width, 1) for part, p in pieces.items()}
+        channels = 1 if features == "hrv" else len(leads) + rr * len(hrv.RR_CONTEXT_NAMES)
+        splits = {part: join(p, width, channels) for part, p in pieces.items()}
         return Dataset("mitdb", splits, sample_rate, TASKS[task], info={
-            "split": split, "task": task, "window_s": window_s, "lead": lead,
-            "features": features, "records": plan, "absent_records": absent,
+            "split": split, "task": task, "window_s": window_s, "lead": leads,
+            "normalize": normalize, "baseline": baseline, "rr": rr, "features": features,
+            "signal_channels": len(leads), "records": plan, "absent_records": absent,
             "hours": hours_per_split(seconds), "aami_beats": beats, "edge_beats": edge})
 
     return cached_or_built("mitdb", options, folder, files, build, cache=cache,

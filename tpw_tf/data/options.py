@@ -59,6 +59,19 @@ def flag(dataset: str, option: str, value) -> bool:
     return value
 
 
+NORMALIZATIONS = ("window", "record", "none")
+
+
+def normalization(dataset: str, value) -> str:
+    """How a loader scales its samples: ``"window"`` (z-score each window), ``"record"``
+    (the record's own scale) or ``"none"``; True and False, the old flag's values, mean
+    ``"window"`` and ``"none"``."""
+    if isinstance(value, bool):
+        return "window" if value else "none"
+    check_choice(dataset, "normalize", value, NORMALIZATIONS)
+    return value
+
+
 def optional_text(dataset: str, option: str, value) -> str | None:
     """``value`` as a str (a path or URL), or None."""
     if value is not None and not isinstance(value, (str, os.PathLike)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
+from scipy.signal import butter, resample_poly, sosfiltfilt
 
 
 def fits(starts: np.ndarray, length: int, total: int) -> np.ndarray:
@@ -53,3 +53,38 @@ def resample(signal: np.ndarray, fs: float, target: float) -> np.ndarray:
         return signal
     ratio = Fraction(target / fs).limit_denominator(1000)
     return resample_poly(signal, ratio.numerator, ratio.denominator, axis=0).astype(np.float32)
+
+
+def remove_baseline(signal: np.ndarray, fs: float, cutoff_hz: float = 0.5) -> np.ndarray:
+    """``(L, C)`` signal without its baseline wander: a zero-phase 2nd-order Butterworth high-pass.
+
+    0.5 Hz keeps the QRS complex and the ST segment (AHA recommendation for
+    diagnostic ECG filtering; Kligfield et al., Circulation 2007) and removes
+    respiration and electrode drift, which differ from patient to patient.
+    Forward-backward filtering (``scipy.signal.sosfiltfilt``) keeps every wave
+    where it was, so beat annotations still point at their beats.
+    """
+    sos = butter(2, cutoff_hz, "highpass", fs=fs, output="sos")
+    return sosfiltfilt(sos, np.asarray(signal, np.float64), axis=0).astype(np.float32)
+
+
+def scale_to_beats(signal: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarray:
+    """``(L, C)`` signal divided, per channel, by the median peak amplitude of its beats.
+
+    Each beat's amplitude is the largest ``|sample|`` within 50 ms of its
+    annotation; the median over the record is the patient's typical beat, so a
+    beat twice as tall as the patient's usual ones reads 2 whatever the gain or
+    electrode placement. Unlike a z-score per window, this keeps the size of a
+    beat relative to the patient's others (ventricular beats are often larger).
+    A channel whose median is 0 is left unscaled.
+
+    Args:
+        signal: ``(L, C)`` baseline-free samples.
+        beats: ``(n,)`` sample indices of the record's beats (n >= 1).
+        fs: samples per second.
+    """
+    half = max(int(round(0.05 * fs)), 1)
+    peaks = np.abs(np.lib.stride_tricks.sliding_window_view(
+        np.pad(signal, ((half, half), (0, 0))), 2 * half + 1, axis=0))   # (L, C, 2 half + 1)
+    amplitude = np.median(peaks[np.clip(beats, 0, len(signal) - 1)].max(axis=2), axis=0)  # (C,)
+    return (signal / np.where(amplitude > 0, amplitude, 1.0)).astype(np.float32)

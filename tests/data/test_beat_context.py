@@ -1,0 +1,108 @@
+"""What carries across patients in MIT-BIH inputs: baseline removal, the record's own scale and
+the RR context of each beat, on the real DS1 records of the shared data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import wfdb
+
+from tpw_tf.data import hrv, load, mitdb, windows
+from tpw_tf.data.records import read_signal
+from tpw_tf.errors import DataError
+
+BEATS = "NLRejAaJSVEF/fQ"
+
+
+def reference_beats(shared, record: str):
+    """(samples, symbols) of the record's beats, read by wfdb itself."""
+    ann = wfdb.rdann(str(shared / "mitdb" / record), "atr")
+    pairs = [(s, sym) for s, sym in zip(ann.sample, ann.symbol) if sym in BEATS]
+    return np.array([p[0] for p in pairs]), [p[1] for p in pairs]
+
+
+def test_rr_context_equals_the_intervals_counted_beat_by_beat(shared):
+    samples, _ = reference_beats(shared, "119")
+    got = hrv.rr_context(samples, 360.0)
+    for i in (0, 1, 7, 8, 500, len(samples) - 1):
+        pre = (samples[i] - samples[i - 1]) / 360 if i else (samples[1] - samples[0]) / 360
+        post = ((samples[i + 1] - samples[i]) / 360 if i + 1 < len(samples)
+                else (samples[i] - samples[i - 1]) / 360)
+        last = [(samples[j] - samples[j - 1]) / 360 if j else pre for j in range(max(i - 7, 0), i + 1)]
+        local = sum(last) / len(last)
+        expected = np.clip([pre / local, post / local, pre / post, local], 0, 4)
+        np.testing.assert_allclose(got[i], expected, rtol=1e-5)
+
+
+def test_ventricular_beats_of_a_bigeminy_record_are_premature(shared):
+    """Record 119 has long runs of ventricular bigeminy: each V beat comes early and is followed by a
+    compensatory pause, so the beat after it comes late."""
+    samples, symbols = reference_beats(shared, "119")
+    context = hrv.rr_context(samples, 360.0)
+    v = np.array([s == "V" for s in symbols])
+    after_v = np.concatenate([[False], v[:-1]]) & ~v
+    assert np.median(context[v, 2]) < 0.8 < 0.95 < np.median(context[~v, 2])  # pre / post
+    assert np.median(context[v, 0]) < 0.9 < 1.1 < np.median(context[after_v, 0])  # pre / local
+
+
+def test_rr_context_refuses_too_few_or_unordered_beats():
+    with pytest.raises(DataError, match="two or more strictly increasing beats, got 1"):
+        hrv.rr_context(np.array([10]), 360.0)
+    with pytest.raises(DataError, match="strictly increasing"):
+        hrv.rr_context(np.array([10, 10, 400]), 360.0)
+
+
+def test_baseline_removal_takes_out_wander_and_keeps_the_beats_in_place(shared):
+    signal = read_signal(shared / "mitdb/101", leads="MLII", fs=360.0)[:36_000]
+    clean = windows.remove_baseline(signal, 360.0)
+    seconds = np.arange(len(signal))[:, None] / 360.0
+    wander = 0.5 * np.sin(2 * np.pi * 0.15 * seconds)
+    cleaned = windows.remove_baseline(signal + wander.astype(np.float32), 360.0)
+    # Linear filter: the wander that survives is what the filter passes of a 0.15 Hz sine.
+    assert np.abs(cleaned - clean)[3600:-3600].max() < 0.1 * 0.5
+    samples, _ = reference_beats(shared, "101")
+    samples = samples[(samples > 20) & (samples < len(signal) - 20)]
+    # zero phase: each R peak stays where it was in the raw signal
+    peak = np.array([np.argmax(clean[s - 20:s + 21, 0]) for s in samples])
+    raw = np.array([np.argmax(signal[s - 20:s + 21, 0]) for s in samples])
+    assert np.abs(peak - raw).max() <= 2 and abs(np.mean(peak - raw)) < 0.1  # no systematic delay
+
+
+def test_record_scale_makes_the_median_beat_one(shared):
+    signal = windows.remove_baseline(read_signal(shared / "mitdb/119", leads="MLII", fs=360.0), 360.0)
+    samples, _ = reference_beats(shared, "119")
+    scaled = windows.scale_to_beats(signal, samples, 360.0)
+    amplitude = [np.abs(scaled[max(s - 18, 0):s + 19, 0]).max() for s in samples]
+    assert np.median(amplitude) == pytest.approx(1.0, abs=1e-6)
+    # the same record at half the gain scales to the same samples
+    np.testing.assert_allclose(windows.scale_to_beats(signal / 2, samples, 360.0), scaled, atol=1e-5)
+
+
+def test_loader_adds_the_rr_channels_after_the_leads(shared):
+    ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=1.0, sample_rate=180.0,
+              normalize="record", baseline=True, rr=True, records=["119"], cache=False)
+    assert ds.input_shape == (1, 180, 1 + len(hrv.RR_CONTEXT_NAMES))
+    assert ds.info["signal_channels"] == 1
+    x = ds.splits["val"].x  # 119 is in DS1_VAL
+    assert np.all(x[:, 0, :, 1:] == x[:, 0, :1, 1:])  # RR features are constant along T
+    samples, _ = reference_beats(shared, "119")
+    context = hrv.rr_context(samples, 360.0)
+    whole = windows.fits(np.round(samples / 2).astype(int) - 90, 180, 650_000 // 2)
+    np.testing.assert_allclose(x[:, 0, 0, 1:], context[whole])
+
+
+@pytest.mark.parametrize("value, message", [
+    ("zscore", "mitdb: unknown normalize 'zscore': choose one of window, record, none"),
+    (1, "mitdb: unknown normalize '1'")])
+def test_normalize_option_errors_name_it(shared, value, message):
+    with pytest.raises(DataError, match=message):
+        load("mitdb", data_dir=shared / "mitdb", normalize=value, cache=False)
+
+
+def test_old_normalize_flags_still_mean_window_and_none(shared):
+    kwargs = dict(data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5, sample_rate=180.0,
+                  records=["115"], cache=False)
+    assert np.array_equal(load("mitdb", normalize=True, **kwargs).splits["test"].x,
+                          load("mitdb", normalize="window", **kwargs).splits["test"].x)
+    raw = load("mitdb", normalize=False, **kwargs).splits["test"].x
+    assert np.array_equal(raw, load("mitdb", normalize="none", **kwargs).splits["test"].x)
+    assert mitdb.NATIVE_RATE == 360.0 and np.abs(raw).max() > 0.5  # millivolts, not z-scores
