@@ -1,7 +1,5 @@
 #include "kernels/conv_common.h"
 
-#include <type_traits>
-
 #include "kernels/requant.h"
 
 namespace tpw {
@@ -105,41 +103,31 @@ void GenericChannels(const ConvParams& p, const ConvRow& row, int32_t oc_begin, 
   }
 }
 
-// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time
-// and one for an odd last; dots(x, sums, windows) adds kChannels x windows
-// window sums (sums[c * windows + k]) to their starting values `base`. The
-// requantizers and clamp bounds are local so the int8 stores cannot alias them.
-// A block with a channel whose shift FastRequant does not cover (a multiplier
-// of 0.5 or more, or below 2^-21) goes to the generic walk instead.
+// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time;
+// dots(x, sums, x_step) adds kChannels x kWindows window sums (sums[c * kWindows
+// + k], window k at x + k * x_step) to their starting values `base`. An odd
+// last window runs as a block of itself twice (x_step 0), its first outputs
+// stored. The requantizers and clamp bounds are local so the int8 stores cannot
+// alias them.
 template <int kChannels, int kWindows, typename Dots>
 void ChannelBlocks(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
   FastRequant requant[kChannels];
   for (int c = 0; c < kChannels; ++c) {
-    if (!FastRequant::Applies(p.shifts[oc + c])) return GenericChannels(p, row, oc, oc + kChannels);
     requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
   }
   const int32_t act_min = p.act_min, act_max = p.act_max, out_step = row.out_depth;
   const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
   int8_t* out = row.out + oc;
-  int32_t count = row.count;
-  for (; count >= kWindows; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
+  for (int32_t count = row.count; count > 0; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
+    const int windows = count < kWindows ? 1 : kWindows;
     uint32_t sums[kWindows * kChannels];
     for (int i = 0; i < kWindows * kChannels; ++i) sums[i] = base[i / kWindows];
-    dots(x, sums, std::integral_constant<int, kWindows>());
+    dots(x, sums, windows == kWindows ? row.x_step : 0);
 #pragma GCC unroll 4
     for (int c = 0; c < kChannels; ++c) {
-#pragma GCC unroll 2
-      for (int k = 0; k < kWindows; ++k) {
-        out[k * out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + k]), act_min, act_max);
-      }
+      out[c] = SaturateInt8(requant[c](sums[c * kWindows]), act_min, act_max);
+      if (windows == 2) out[out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + 1]), act_min, act_max);
     }
-  }
-  if (kWindows == 2 && count == 1) {
-    uint32_t sums[kChannels];
-    for (int c = 0; c < kChannels; ++c) sums[c] = base[c];
-    dots(x, sums, std::integral_constant<int, 1>());
-#pragma GCC unroll 4
-    for (int c = 0; c < kChannels; ++c) out[c] = SaturateInt8(requant[c](sums[c]), act_min, act_max);
   }
 }
 
@@ -161,8 +149,8 @@ void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, D
     }
     base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
   }
-  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, auto windows) {
-    dots(w, x, sums, windows);
+  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, int32_t x_step) {
+    dots(w, x, sums, x_step);
   });
 }
 
@@ -183,12 +171,12 @@ void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
 
 namespace {
 
-// Channels of a row against kWindows (1 or 2) windows widened in `wide`
-// (WidenRun), two at a time (an odd count's last pair overlaps the one before);
-// `out` is the first window's output. Everything the loop reads is a local, so
-// the int8 stores cannot make GCC reload it.
-template <int kWindows>
-void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out) {
+// Channels of a row against two windows widened in `wide` (WidenRun), two
+// channels at a time (an odd count's last pair overlaps the one before); `out`
+// is the first window's output, the second's outputs stored when `two`.
+// Everything the loop reads is a local, so the int8 stores cannot make GCC
+// reload it.
+void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out, bool two) {
   const int32_t w_step = p.channels.filter_stride, out_step = row.out_depth, run = p.walk.run;
   const int32_t act_min = p.act_min, act_max = p.act_max, zero_point = row.output_zero_point;
   const int32_t depth = row.out_depth;
@@ -200,15 +188,15 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
     if (oc + 2 > depth) oc = depth - 2;
     const uint32_t b0 = bias != nullptr ? static_cast<uint32_t>(bias[oc]) : 0u;
     const uint32_t b1 = bias != nullptr ? static_cast<uint32_t>(bias[oc + 1]) : 0u;
-    uint32_t sums[2 * kWindows];
-    for (int k = 0; k < kWindows; ++k) sums[k] = b0, sums[kWindows + k] = b1;
-    PairDots<kWindows>(weights + oc * w_step, w_step, run, WidenedInputs<kWindows>{wide}, sums);
+    uint32_t sums[4] = {b0, b0, b1, b1};
+    PairDots<2>(weights + oc * w_step, w_step, run, WidenedInputs<2>{wide}, sums);
     const FastRequant r0(multipliers[oc], shifts[oc], zero_point);
     const FastRequant r1(multipliers[oc + 1], shifts[oc + 1], zero_point);
-#pragma GCC unroll 2
-    for (int k = 0; k < kWindows; ++k) {
-      out[k * out_step + oc] = SaturateInt8(r0(sums[k]), act_min, act_max);
-      out[k * out_step + oc + 1] = SaturateInt8(r1(sums[kWindows + k]), act_min, act_max);
+    out[oc] = SaturateInt8(r0(sums[0]), act_min, act_max);
+    out[oc + 1] = SaturateInt8(r1(sums[2]), act_min, act_max);
+    if (two) {
+      out[out_step + oc] = SaturateInt8(r0(sums[1]), act_min, act_max);
+      out[out_step + oc + 1] = SaturateInt8(r1(sums[3]), act_min, act_max);
     }
   }
 }
@@ -217,9 +205,8 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
 
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
   ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
-    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
-      constexpr int kWindows = decltype(windows)::value;
-      PairDots<kWindows>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<kWindows>{x, row.x_step}, sums);
+    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t x_step) {
+      PairDots<2>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<2>{x, x_step}, sums);
     });
   });
 }
@@ -228,23 +215,20 @@ void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row) {
   const int32_t run = p.walk.run, x_step = row.x_step, out_step = row.out_depth;
   const int8_t* x = row.x;
   int8_t* out = row.out;
-  int32_t count = row.count;
-  for (; count >= 2; count -= 2, x += 2 * x_step, out += 2 * out_step) {
+  // An odd last window is widened into both slots, its outputs stored once.
+  for (int32_t count = row.count; count > 0; count -= 2, x += 2 * x_step, out += 2 * out_step) {
+    const bool two = count >= 2;
     WidenRun(x, run, row.input_offset, row.scratch, 4);
-    WidenRun(x + x_step, run, row.input_offset, row.scratch + 2, 4);
-    ChannelPairs<2>(p, row, row.scratch, out);
-  }
-  if (count == 1) {
-    WidenRun(x, run, row.input_offset, row.scratch, 2);
-    ChannelPairs<1>(p, row, row.scratch, out);
+    WidenRun(two ? x + x_step : x, run, row.input_offset, row.scratch + 2, 4);
+    ChannelPairs(p, row, row.scratch, out, two);
   }
 }
 
 void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row) {
   const WindowWalk& walk = p.walk;
   ChannelsInBlocks<4>(p, row, [&](int32_t oc) {
-    OffsetFoldedChannels<4, 1>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, auto windows) {
-      ChannelDots<decltype(windows)::value>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
+    OffsetFoldedChannels<4, 1>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t) {
+      ChannelDots<1>(w, walk.tap_w, x, walk.tap_x, row.x_step, walk.taps, sums);
     });
   });
 }
