@@ -101,6 +101,14 @@ void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 
+// The requantization and bias of output channel oc (TFLM's formula).
+inline ChannelRequant RequantOf(const ConvParams& p, const ConvRow& row, int32_t oc) {
+  return {p.multipliers[oc], p.shifts[oc], row.output_zero_point, p.act_min, p.act_max};
+}
+inline uint32_t BiasOf(const ConvRow& row, int32_t oc) {
+  return row.bias != nullptr ? static_cast<uint32_t>(row.bias[oc]) : 0u;
+}
+
 // Sets p->interior_row from p->walk, p->channels and p->shifts for `out_depth`
 // channels and requests the scratch the variant needs.
 Status SelectInteriorRow(NodeContext& node, ConvParams* p, int32_t out_depth);
