@@ -161,7 +161,8 @@ def cpu_seconds() -> float:
 
 
 def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, *, model_name: str,
-             model_config: dict, epochs: int, seed: int, bits: int, progress: bool) -> dict:
+             model_config: dict, epochs: int, seed: int, bits: int, progress: bool,
+             recipe: dict | None = None) -> dict:
     """Train, export and score fold ``fold`` (``dataset`` holds its splits); write its files; return its result.
 
     The INT8 file is written first, its JSON (the finished-fold marker) last, each atomically.
@@ -174,7 +175,7 @@ def run_fold(dataset: data.Dataset, out: Path, fold: int, folds: int, key: str, 
     train.seed_everything(seed)
     model = build_model(model_name, dataset.input_shape, dataset.num_classes, **model_config)
     history = []
-    train.train(model, dataset, epochs=epochs, seed=seed, progress=progress, history=history)
+    train.train(model, dataset, epochs=epochs, seed=seed, progress=progress, history=history, **(recipe or {}))
     exported = export_model(model, calibration_subset(dataset.splits["train"], seed), bits=bits)
     model_path, result_path = _fold_paths(out, fold)
     atomic.write(model_path, exported.file)
@@ -255,7 +256,7 @@ def summarize(results: list[dict], *, num_classes: int, resamples: int, seed: in
 
 def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_name: str = "hypertinypw",
                    model_config: dict | None = None, epochs: int = 10, seed: int = 0, bits: int = 8,
-                   resamples: int = 1000, progress: bool = True, log=None) -> dict:
+                   resamples: int = 1000, progress: bool = True, log=None, recipe: dict | None = None) -> dict:
     """Grouped k-fold cross-validation of ``model_name`` on ``dataset`` (every split pooled), resumable in ``out``.
 
     Returns the summary written to ``out/cv.json`` (see the module docstring).
@@ -267,13 +268,16 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     from tpw_tf.data import hrv
     from tpw_tf.models import input_features
+    from tpw_tf.train.recipe import dataset_recipe
 
     model_config = dict(model_config or {})
     if input_features(model_name) == "hrv" and dataset.info.get("features") != "hrv":
         dataset = hrv.hrv_features(dataset)  # as tpw_export.pipeline.run does for such a model
     pool = pooled(dataset)
     fold_of = assign_folds(pool.y, pool.groups, folds, seed)
-    settings = {"model": model_name, "config": model_config, "epochs": epochs, "seed": seed, "bits": bits,
+    recipe = dataset_recipe(dataset.name, **(recipe or {}))
+    settings = {"model": model_name, "config": model_config, "recipe": recipe, "epochs": epochs, "seed": seed,
+                "bits": bits,
                 "dataset_info": {k: v for k, v in dataset.info.items() if k != "records"}}
     key = run_key(pool, dataset.name, fold_of, json.loads(json.dumps(settings, default=str)))
     _claim(out, key, {"key": key, "dataset": dataset.name, "settings": settings, "fold_of": fold_of})
@@ -289,12 +293,12 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
                                f"{len(part.splits[role]):,} windows" for role in ROLES)
             log(f"{head} {counts}: training {epochs} epochs")
             result = run_fold(part, out, fold, folds, key, model_name=model_name, model_config=model_config,
-                              epochs=epochs, seed=seed, bits=bits, progress=progress)
+                              epochs=epochs, seed=seed, bits=bits, progress=progress, recipe=recipe)
             log(f"{head} done in {result['seconds']:.0f} s ({result['cpu_seconds']:.0f} s of CPU): "
                 f"INT8 file {result['file_bytes']:,} B")
         results.append(result)
     report = summarize(results, num_classes=dataset.num_classes, resamples=resamples, seed=seed)
-    report.update(key=key, dataset=dataset.name, model=model_name, config=model_config, epochs=epochs,
+    report.update(key=key, dataset=dataset.name, model=model_name, config=model_config, recipe=recipe, epochs=epochs,
                   seed=seed, bits=bits, resamples=resamples, fold_of=fold_of, protocol=
                   "StratifiedGroupKFold; fold f tests fold f, validates fold f+1 mod K, trains on the rest")
     write_json(report, out / "cv.json")
@@ -354,6 +358,8 @@ def parse_args(argv):
     parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a dataset loader option (repeatable); mitdb defaults to split=ds1-patients")
     parser.add_argument("--data-dir", type=Path, default=None, help="an existing copy of the dataset")
+    parser.add_argument("-t", "--train-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a training recipe option (repeatable), as for tpw-export, e.g. -t augment=true")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs per fold (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="training, fold and bootstrap seed (default 0)")
     parser.add_argument("--bits", type=int, default=8, help="packing bits of the generator side (4, 6, 8)")
@@ -379,13 +385,15 @@ def main(argv=None) -> int:
         model_config = parse_options(args.model_option)
         from tpw_tf.models import check_config_keys
         check_config_keys(args.model, model_config)
+        from tpw_tf.train.recipe import dataset_recipe
+        recipe = dataset_recipe(args.dataset, **parse_options(args.train_option))  # refused before the data loads
         out = args.out or Path(f"cv-{args.dataset}-{args.model}")
         from tpw_export.native_io import quiet_tensorflow
         quiet_tensorflow()
         dataset = data.load(args.dataset, data_dir=args.data_dir, **options)
         report = cross_validate(dataset, out, folds=args.folds, model_name=args.model, model_config=model_config,
                                 epochs=args.epochs, seed=args.seed, bits=args.bits, resamples=args.resamples,
-                                progress=not args.quiet)
+                                progress=not args.quiet, recipe=recipe)
         print(f"{args.model} on {args.dataset}: {args.folds}-fold grouped cross-validation, INT8 files; "
               f"summary in {out}/cv.json")
         print(format_table(report))

@@ -29,6 +29,9 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument("--bits", type=int, default=8, choices=PACKING_BITS,
                         help="packing precision of generator, heads and codes (default: 8)")
+    parser.add_argument("-t", "--train-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a training recipe option over the dataset's defaults, e.g. -t augment=false "
+                             "-t learning_rate=0.005 (repeatable; tpw_tf.train.Recipe's fields; recorded in the ledger)")
     parser.add_argument("--data-dir", help="read an existing copy of the dataset; never download")
     parser.add_argument("-o", "--data-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a dataset loader option, e.g. -o split=ds1-patients (repeatable)")
@@ -77,17 +80,22 @@ def main(argv=None) -> int:
         from tpw_export.native_io import captured_fd
         from tpw_tf.data.options import parse_options
         from tpw_tf.models import check_config_keys
+        from tpw_tf.train.recipe import Recipe
 
         model_config = parse_options(args.model_option)
         if model_config and args.checkpoint is not None:
             raise TpwError("--model-option sets up a model to train; --checkpoint exports one as it was saved")
         check_config_keys(args.model, model_config)
+        recipe = parse_options(args.train_option)
+        if recipe and args.checkpoint is not None:
+            raise TpwError("--train-option sets up training; --checkpoint exports a model trained before")
+        Recipe.from_options(**recipe)  # a bad option is refused before the data loads
         result, dataset = pipeline.run(dataset=args.dataset, model_name=args.model, epochs=args.epochs,
                                        seed=args.seed, bits=args.bits, data_dir=args.data_dir,
                                        checkpoint=args.checkpoint, progress=not args.quiet,
                                        dataset_options=parse_options(args.data_option),
                                        model_config=model_config, compress=args.compress, qat=args.qat,
-                                       schedule=args.schedule)
+                                       schedule=args.schedule, recipe=recipe)
         # Which file holds which schedule: --out holds the chosen one (boot and lazy share it).
         ledger = {**result.ledger, "files": {paths["tflite"].name: args.schedule}}
         if args.firmware:

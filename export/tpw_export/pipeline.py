@@ -24,6 +24,7 @@ from tpw_tf import data, train
 from tpw_tf.data import hrv
 from tpw_tf.errors import TpwError, first_line
 from tpw_tf.models import build_model, input_features
+from tpw_tf.train.recipe import dataset_recipe
 
 CALIBRATION_WINDOWS = 256
 # --compress choice -> what QAT preserves of it
@@ -207,11 +208,14 @@ def calibration_subset(split: data.Split, seed: int) -> np.ndarray:
 def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
         model_config: dict | None = None, dataset_options: dict | None = None,
-        compress: str | None = None, qat: bool = False, schedule: str = "baked") -> tuple[Exported, data.Dataset]:
+        compress: str | None = None, qat: bool = False, schedule: str = "baked",
+        recipe: dict | None = None) -> tuple[Exported, data.Dataset]:
     """Load the data, train (or load) a model, :func:`export_model` it and check parity.
 
     ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``),
-    ``model_config`` to the zoo's builder; both are recorded in the ledger. ``compress``
+    ``model_config`` to the zoo's builder, ``recipe`` (training options over the dataset's
+    defaults, :func:`tpw_tf.train.recipe.dataset_recipe`) to the training loop; all three
+    are recorded in the ledger. ``compress``
     and ``qat`` fine-tune on the training split, ``schedule`` picks the written file
     (see :func:`export_model`).
 
@@ -231,8 +235,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
         train.seed_everything(seed)
         model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
     check_schedule(model, schedule, compress, bits)  # before the long work
+    recipe = dataset_recipe(ds.name, **(recipe or {}))
     if checkpoint is None:
-        model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress)
+        model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress, **recipe)
     exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
                             qat=qat, fine_tune=(train_split.x, train_split.y), schedule=schedule)
     check_name = "test" if len(ds.splits["test"]) else "train"
@@ -254,5 +259,6 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
         raise ExportError(f"parity: {runner} outputs on the {schedule} file (DECODE) differ from TFLM's on the baked "
                           f"file on {parity['decoded_mismatched_windows']} of {parity['windows']} windows")
     exported.extra.update(dataset=dataset, dataset_options=dict(dataset_options or {}),
-                          model_config=dict(model_config or {}), parity=parity)
+                          model_config=dict(model_config or {}),
+                          recipe=None if checkpoint is not None else recipe, parity=parity)
     return exported, ds

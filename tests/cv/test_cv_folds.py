@@ -77,6 +77,15 @@ def test_bad_folds_are_one_line_and_write_nothing(tmp_path, capsys, folds, messa
     assert not out.exists()
 
 
+def test_a_bad_training_option_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "cv"
+    status = cv.main(["--dataset", "synthetic", "-t", "kd_alpha=2", "--out", str(out)])
+    assert status == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: training option kd_alpha must be in [0, 1], got 2"]
+    assert not out.exists()
+
+
 def test_a_folder_of_another_configuration_is_refused(tmp_path, capsys):
     out = tmp_path / "cv"
     out.mkdir()

@@ -110,6 +110,10 @@ def test_an_output_that_cannot_be_replaced_leaves_nothing(first_run, tmp_path):
     ("missing checkpoint", ["--dataset", "synthetic", "--checkpoint", "{tmp}/none.keras"], "no such file"),
     ("unknown loader option", ["--dataset", "synthetic", "-o", "window=9"], "has no option window"),
     ("negative seed", ["--dataset", "synthetic", "--seed", "-1"], "--seed must be >= 0, got -1"),
+    ("unknown training option", ["--dataset", "synthetic", "-t", "augmnt=true"],
+     "unknown training option 'augmnt': choose one of"),
+    ("training a checkpoint", ["--dataset", "synthetic", "-t", "augment=true", "--checkpoint", "{checkpoint}"],
+     "--train-option sets up training; --checkpoint exports a model trained before"),
 ])
 def test_bad_input_is_one_line_and_leaves_nothing(case, args, message, tmp_path):
     checkpoint = _corrupt_checkpoint(tmp_path)

@@ -17,6 +17,7 @@ from tpw_tf import metrics
 from tpw_tf.data import Dataset
 from tpw_tf.errors import TpwError
 from tpw_tf.models import build_model
+from tpw_tf.train.augment import augmenter_for
 from tpw_tf.train.batchnorm import PreciseBatchNorm
 from tpw_tf.train.recipe import Recipe
 from tpw_tf.train.step import TrainStep
@@ -93,6 +94,9 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
     val = dataset.splits["val"]
 
     rng = np.random.default_rng(seed)
+    # Its own generator, so turning augmentation on leaves the batch order as it was.
+    augment_rng = np.random.default_rng([seed, 1])
+    augment = augmenter_for(dataset) if r.augment else None
     # A fixed shuffled subset, so recalibration sees every class and subject.
     calibration = split.x[rng.permutation(n)[:batch_size * r.bn_batches]]
 
@@ -109,8 +113,8 @@ def train(model: keras.Model, dataset: Dataset, *, epochs: int, seed: int, batch
             losses_seen, skipped = [], 0
             for s in range(steps_per_epoch):
                 idx = order[s * batch_size:(s + 1) * batch_size]
-                loss, grads, finite, stats = step.gradients(tf.constant(split.x[idx]),
-                                                            tf.constant(split.y[idx]))
+                batch = split.x[idx] if augment is None else augment(split.x[idx], augment_rng)
+                loss, grads, finite, stats = step.gradients(tf.constant(batch), tf.constant(split.y[idx]))
                 if bool(finite):
                     step.apply(grads)
                     losses_seen.append(float(loss))

@@ -23,6 +23,9 @@ class Recipe:
     clip_norm: float = 1.0
     ema_decay: float = 0.99
     class_balance: bool = True
+    # New variants of every training batch (tpw_tf.train.augment: ECG gain, wander, noise and
+    # shift; MFCC shift and SpecAugment masks).
+    augment: bool = False
     ce_weight: float = 1.0
     focal_weight: float = 0.0
     focal_gamma: float = 2.0
@@ -66,3 +69,16 @@ class Recipe:
     def needs_teacher(self) -> bool:
         """Whether a KD or feature-matching term is weighted, so a teacher must be at hand."""
         return self.kd_alpha > 0 or self.feature_weight > 0
+
+
+# Each dataset's training defaults, found by grouped cross-validation (tpw-cv; docs/results.md,
+# "Generalization"); options a user gives override them.
+DATASET_RECIPES: dict[str, dict] = {}
+
+
+def dataset_recipe(dataset: str, **options) -> dict:
+    """The training options of a run on ``dataset``: :data:`DATASET_RECIPES`'s, then ``options``
+    over them, validated (:meth:`Recipe.from_options`; TpwError names a bad one)."""
+    merged = {**DATASET_RECIPES.get(dataset, {}), **options}
+    Recipe.from_options(**merged)
+    return merged
