@@ -264,12 +264,15 @@ def strided_slice(rng):
 
 def kernel_variant(rng):
     """A height-1 conv or depthwise conv shaped for the runtime's interior-row variants:
-    1x1 and 1xK runs with odd channel counts and run tails (conv_1xk_s8_2x2), depthwise
-    (1, K) with depth multiplier 1 over 4-channel lanes (depthwise_1xk_s8_4x1), the channels
-    left over and a multiplier of 2 (conv_nxk_s8_generic). Weight scales up to 1.5 give
-    blocks whose multipliers FastRequant covers and blocks that fall back to TFLM's formula."""
-    w, c = int(rng.integers(6, 21)), int(rng.integers(4, 14))
-    kw, stride = int(rng.choice([1, 1, 3, 5, 7])), int(rng.choice([1, 1, 2]))
+    1x1 runs widened in pairs of windows (conv_1x1_s8_2x2) and 1xK runs (conv_1xk_s8_2x2)
+    with odd channel counts and run tails, depthwise (1, K) with depth multiplier 1 over
+    4-channel groups and tiles of outputs (depthwise_1xk_s8_pairs; rows up to 140 span
+    several tiles), and what they leave to conv_nxk_s8_generic (K = 9, fewer than 4
+    channels, a multiplier of 2). Weight scales up to 1.5 give layers whose multipliers
+    FastRequant covers and layers that fall back to TFLM's formula."""
+    w = int(rng.integers(6, 21)) if rng.random() < 0.7 else int(rng.integers(60, 141))
+    c = int(rng.integers(2, 14))
+    kw, stride = int(rng.choice([1, 1, 3, 5, 7, 9])), int(rng.choice([1, 1, 2]))
     padding, act = str(rng.choice(["same", "valid"])), _activation(rng)
     kw = min(kw, w) if padding == "valid" else kw
     init = keras.initializers.RandomNormal(0, float(rng.uniform(0.1, 1.5)))
@@ -284,6 +287,31 @@ def kernel_variant(rng):
                 lambda x: layers.DepthwiseConv2D((1, kw), strides=stride, padding=padding,
                                                  depth_multiplier=multiplier, activation=act,
                                                  depthwise_initializer=init, bias_initializer=bias_init)(x[0]))
+
+
+def variant_shape_cases() -> list[Case]:
+    """Fixed shapes of the interior-row variants: depthwise (1, K) for K = 3, 5, 7, 9,
+    stride 1 and 2, same and valid padding, rows not a multiple of 4 and longer than a
+    tile (64 outputs at stride 1, 32 at stride 2), 4, 5, 11 and 70 channels; pointwise
+    with input channels that leave a partial group (70, 13, 5), odd output channels and
+    odd output counts, and a single output channel."""
+    rng = np.random.default_rng(15)
+    cases = []
+    for i, (kw, stride, padding) in enumerate(
+            (k, s, p) for k in (3, 5, 7, 9) for s in (1, 2) for p in ("same", "valid")):
+        w, c = (67, 130, 9, 33)[i % 4], (70, 5, 11, 4)[i // 4 % 4]
+        act = (None, "relu")[i % 2]
+        cases.append(Case(f"depthwise shape 1x{w}x{c} k(1,{kw}) s{stride} {padding} {act}", [(1, w, c)],
+                          lambda x, kw=kw, stride=stride, padding=padding, act=act: layers.DepthwiseConv2D(
+                              (1, kw), strides=stride, padding=padding, activation=act,
+                              bias_initializer=keras.initializers.RandomNormal(0, 0.5))(x[0])))
+    for w, cin, cout in ((67, 70, 70), (9, 13, 5), (33, 5, 3), (10, 16, 1), (1, 70, 5)):
+        cases.append(Case(f"pointwise shape 1x{w}x{cin} -> {cout}", [(1, w, cin)],
+                          lambda x, cout=cout: layers.Conv2D(cout, 1, activation="relu")(x[0])))
+    for case in cases:
+        case.amplitudes = [float(rng.choice([0.5, 1.0, 3.0]))]
+        case.offsets = [float(rng.choice([0.0, 1.0, -0.5])) * case.amplitudes[0]]
+    return cases
 
 
 GENERATORS = [conv, depthwise, dense, pool, mean, add, mul, softmax, logistic, relu, pad, concat, reshape,

@@ -25,6 +25,16 @@ def test_random_single_op_cases_match_tflm(seed):
     assert not failures, "\n".join(failures)
 
 
+def test_kernel_variant_shapes_match_tflm():
+    """Fixed depthwise and pointwise shapes of the interior-row variants (see variant_shape_cases)."""
+    cases = op_cases.variant_shape_cases()
+    flatbuffer = parity.convert_cases(cases, 15)
+    names = [cases[int(name.split("_")[1])].name for name in parity.output_case_names(flatbuffer)]
+    assert len(names) == len(cases)
+    failures = parity.compare(flatbuffer, parity.random_inputs(flatbuffer, SAMPLES, 15), names)
+    assert not failures, "\n".join(failures)
+
+
 def test_float_io_quantize_and_dequantize_match_tflm():
     """Float in/out models add QUANTIZE (float->int8) and DEQUANTIZE (int8->float) ops."""
     cases = op_cases.random_cases(1000, 8)

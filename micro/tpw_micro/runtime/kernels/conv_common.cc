@@ -114,7 +114,7 @@ void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_ro
     }
     const ConvRow window = {in_row + (in_x0 * in_depth + first * x_step), row.x_step, 1, out_row + ox * row.out_depth,
                             row.out_depth, row.input_offset, row.weights + first * w_step, row.bias,
-                            row.output_zero_point, row.scratch};
+                            row.output_zero_point, row.scratch, row.in_w};
     p.interior_row(clipped, window);
   }
 }
@@ -138,7 +138,7 @@ Status EvalConv(NodeContext& node) {
   ConvRow row = {nullptr, p.stride_w * in_depth, p.x_end - p.x_begin, nullptr, out_depth,
                  -input->params.zero_point, filter->data.int8,
                  bias != nullptr ? bias->data.i32 : nullptr, output->params.zero_point,
-                 static_cast<uint32_t*>(node.scratch())};
+                 static_cast<uint32_t*>(node.scratch()), in_w};
   // Outputs [ox_begin, ox_end) of row oy, channel oc, whose windows cross the padding.
   auto border_span = [&](int32_t b, int32_t oy, int32_t oc, int32_t ox_begin, int32_t ox_end) {
     const ChannelRequant requant = RequantOf(p, row, oc);
@@ -158,6 +158,13 @@ Status EvalConv(NodeContext& node) {
   };
   for (int32_t b = 0; b < batches; ++b) {
     for (int32_t oy = 0; oy < out_h; ++oy) {
+      if (p.whole_rows) {  // one filter row: no padding in height, the variant pads the width
+        const ConvRow whole = {input->data.int8 + (b * in_h + oy * p.stride_h) * in_w * in_depth, row.x_step, out_w,
+                               output->data.int8 + (b * out_h + oy) * out_w * out_depth, out_depth, row.input_offset,
+                               row.weights, row.bias, row.output_zero_point, row.scratch, in_w};
+        p.interior_row(p, whole);
+        continue;
+      }
       if (oy < p.y_begin || oy >= p.y_end || p.x_begin == p.x_end) {
         for (int32_t oc = 0; oc < out_depth; ++oc) border_span(b, oy, oc, 0, out_w);
         continue;
@@ -202,7 +209,12 @@ Status EvalConv(NodeContext& node) {
     return node.RequestScratch(static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
   }
   if (p->walk.shape == WalkShape::kRun && pairs_share_input) p->interior_row = conv_1xk_s8_2x2;
-  if (p->walk.shape == WalkShape::kStrided && lanes_are_channels) p->interior_row = depthwise_1xk_s8_4x1;
+  if (p->walk.shape == WalkShape::kStrided && lanes_are_channels && p->walk.rows == 1 && p->dilation_w == 1 &&
+      (p->stride_w == 1 || p->stride_w == 2) && p->walk.taps <= kPairTaps && out_depth >= 4) {
+    p->interior_row = depthwise_1xk_s8_pairs;
+    p->whole_rows = true;
+    return node.RequestScratch(static_cast<size_t>(DepthwisePairsScratchWords()) * sizeof(uint32_t));
+  }
   return Status::Ok();
 }
 

@@ -66,6 +66,9 @@ struct ConvParams {
   WindowWalk walk;  // meaningful when the interior is not empty
   ChannelLayout channels;
   void (*interior_row)(const ConvParams& p, const ConvRow& row);  // set by SelectInteriorRow
+  // The variant takes whole output rows, padding included (a row's x is the
+  // input row's first element, its count every output of the row).
+  bool whole_rows;
 };
 
 // The interior outputs [x_begin, x_end) of one output row, every channel.
@@ -80,6 +83,7 @@ struct ConvRow {
   const int32_t* bias;   // nullptr when the op has none
   int32_t output_zero_point;
   uint32_t* scratch;     // the node's scratch (SelectInteriorRow sizes it), nullptr if none
+  int32_t in_w;          // input positions of the row (whole-row variants)
 };
 
 // Interior-row variants (CMSIS-NN naming: op, window shape, dtype, blocking).
@@ -95,9 +99,18 @@ void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row);
 // offset folded into the sums (no scratch: a window of K x Cin values would
 // need 4 K x Cin bytes of it).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
-// WalkShape::kStrided, depth multiplier 1 (neighbouring channels read
-// neighbouring inputs and weights): four channels per word, one window.
-void depthwise_1xk_s8_4x1(const ConvParams& p, const ConvRow& row);
+// WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
+// no dilation, up to kPairTaps taps, four channels or more; whole rows: per
+// group of four channels and tile of outputs, the input (with its offset, 0 in
+// the padding) is gathered once into the scratch as int16 pairs of
+// neighbouring positions, channel by channel, and each output sums tap pairs
+// with SMLAD (4 per output of a 1x7 filter). Stride 1 pairs even outputs with
+// (w0, w1), (w2, w3)... and odd ones with (0, w0), (w1, w2)... on the same
+// input pairs.
+void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
+constexpr int32_t kPairTaps = 7;
+// Scratch words of depthwise_1xk_s8_pairs: one tile of one channel group.
+int32_t DepthwisePairsScratchWords();
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
 

@@ -212,52 +212,6 @@ struct Int8Inputs {
   }
 };
 
-// Four neighbouring depthwise channels (depth multiplier 1: they read
-// neighbouring weights and inputs), n taps w_stride / x_stride apart, kWindows
-// (1 or 2) windows x_step apart: sums[c * kWindows + k] += sum over taps of
-// w[c] * x[k * x_step + c], the input offset already folded into the sums.
-// With the DSP extension the four lanes are one word of each: SXTB16 splits
-// channels (0, 2) and (1, 3) into int16 halves and SMLABB / SMLATT
-// multiply-accumulate each half into its own channel's sum (wrapping modulo
-// 2^32 like the portable loop).
-template <int kWindows>
-inline void ChannelDots(const int8_t* w, int32_t w_stride, const int8_t* x, int32_t x_stride, int32_t x_step,
-                        int32_t n, uint32_t* sums) {
-  static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
-  constexpr bool kTwo = kWindows == 2;
-  uint32_t a0 = sums[0], a1 = sums[kWindows], a2 = sums[2 * kWindows], a3 = sums[3 * kWindows];
-  uint32_t b0 = kTwo ? sums[1] : 0u, b1 = kTwo ? sums[kWindows + 1] : 0u;
-  uint32_t b2 = kTwo ? sums[2 * kWindows + 1] : 0u, b3 = kTwo ? sums[3 * kWindows + 1] : 0u;
-#if defined(__ARM_FEATURE_DSP)
-  auto mac = [](int32_t w_lanes, int32_t x_lanes, uint32_t& low, uint32_t& high) {
-    low = static_cast<uint32_t>(__smlabb(w_lanes, x_lanes, static_cast<int32_t>(low)));
-    high = static_cast<uint32_t>(__smlatt(w_lanes, x_lanes, static_cast<int32_t>(high)));
-  };
-  for (; n > 0; --n, w += w_stride, x += x_stride) {
-    const uint32_t wq = Load4(w), xq = Load4(x);
-    const int32_t w02 = __sxtb16(wq), w13 = static_cast<int32_t>(Sxtb16Ror8(wq));
-    mac(w02, __sxtb16(xq), a0, a2);
-    mac(w13, static_cast<int32_t>(Sxtb16Ror8(xq)), a1, a3);
-    if (kTwo) {
-      const uint32_t yq = Load4(x + x_step);
-      mac(w02, __sxtb16(yq), b0, b2);
-      mac(w13, static_cast<int32_t>(Sxtb16Ror8(yq)), b1, b3);
-    }
-  }
-#else
-  for (; n > 0; --n, w += w_stride, x += x_stride) {
-    a0 += static_cast<uint32_t>(w[0] * x[0]), a1 += static_cast<uint32_t>(w[1] * x[1]);
-    a2 += static_cast<uint32_t>(w[2] * x[2]), a3 += static_cast<uint32_t>(w[3] * x[3]);
-    if (kTwo) {
-      b0 += static_cast<uint32_t>(w[0] * x[x_step]), b1 += static_cast<uint32_t>(w[1] * x[x_step + 1]);
-      b2 += static_cast<uint32_t>(w[2] * x[x_step + 2]), b3 += static_cast<uint32_t>(w[3] * x[x_step + 3]);
-    }
-  }
-#endif
-  sums[0] = a0, sums[kWindows] = a1, sums[2 * kWindows] = a2, sums[3 * kWindows] = a3;
-  if (kTwo) sums[1] = b0, sums[kWindows + 1] = b1, sums[2 * kWindows + 1] = b2, sums[3 * kWindows + 1] = b3;
-}
-
 }  // namespace tpw
 
 #endif  // TPW_MICRO_RUNTIME_KERNELS_DOT_PRODUCT_H_

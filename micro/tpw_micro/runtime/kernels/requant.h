@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#if defined(__ARM_FEATURE_DSP)
+#if defined(__ARM_FEATURE_DSP) || defined(__ARM_FEATURE_SAT)
 #include <arm_acle.h>
 #endif
 
@@ -62,6 +62,15 @@ struct FastRequant {
     return high >> shift;
   }
 };
+
+// v clamped to the int8 range (one SSAT where the core has it).
+inline int32_t SaturateToInt8(int32_t v) {
+#if defined(__ARM_FEATURE_SAT)
+  return __ssat(v, 8);
+#else
+  return v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+}
 
 }  // namespace tpw
 
