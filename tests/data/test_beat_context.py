@@ -106,3 +106,27 @@ def test_old_normalize_flags_still_mean_window_and_none(shared):
     raw = load("mitdb", normalize=False, **kwargs).splits["test"].x
     assert np.array_equal(raw, load("mitdb", normalize="none", **kwargs).splits["test"].x)
     assert mitdb.NATIVE_RATE == 360.0 and np.abs(raw).max() > 0.5  # millivolts, not z-scores
+
+
+def test_other_lead_is_each_records_second_signal(shared):
+    """Record 114 stores V5 first and MLII second; 101 stores MLII then V1."""
+    ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5, sample_rate=180.0,
+              normalize="none", lead=["MLII", "other"], records=["101", "114"], cache=False)
+    assert ds.input_shape == (1, 90, 2) and ds.info["signal_channels"] == 2
+    for record, second in (("101", "V1"), ("114", "V5")):
+        signal = windows.resample(read_signal(shared / "mitdb" / record, leads=["MLII", second]), 360.0, 180.0)
+        samples, _ = reference_beats(shared, record)
+        starts = np.round(samples * 180 / 360).astype(int) - 45
+        first = starts[windows.fits(starts, 90, len(signal))][0]
+        split = ds.splits["train"]
+        np.testing.assert_allclose(split.x[split.groups == record][0, 0], signal[first:first + 90], atol=1e-6)
+
+
+def test_other_lead_of_a_one_signal_record_is_refused(shared, tmp_path):
+    for ext in ("dat", "atr"):
+        (tmp_path / f"101.{ext}").write_bytes((shared / f"mitdb/101.{ext}").read_bytes())
+    lines = (shared / "mitdb/101.hea").read_text().splitlines()
+    (tmp_path / "101.hea").write_text("\n".join([lines[0].replace(" 2 ", " 1 ", 1), lines[1]]) + "\n")
+    with pytest.raises(DataError, match=r"101\.hea: no lead besides MLII for lead 'other'"):
+        load("mitdb", data_dir=tmp_path, split="ds1-patients", lead=["MLII", "other"], records=["101"],
+             cache=False)

@@ -16,6 +16,8 @@ patient except 201/202 (one in DS1, one in DS2, as de Chazal split them).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from tpw_tf.data import hrv, windows
@@ -27,6 +29,8 @@ from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, plan_fi
 from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, normalization,
                                  optional_text, positive_number)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
+from tpw_tf.data.wfdb_header import read_header
+from tpw_tf.errors import DataError
 
 NATIVE_RATE = 360.0
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124",
@@ -46,6 +50,9 @@ SPLIT_PLANS = {
 AAMI = {"N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ"}
 _AAMI_OF_SYMBOL = {s: c for c, symbols in AAMI.items() for s in symbols}
 TASKS = {"binary": ("non-V", "V"), "aami": tuple(AAMI)}
+# A lead name meaning "the record's other signal": V1 in most records, V2, V4 or V5 in a few
+# (MIT-BIH's second leads differ; record 114 stores MLII second).
+OTHER_LEAD = "other"
 
 
 def _files(folder, records) -> list[str]:
@@ -65,11 +72,23 @@ def _labels(aami: np.ndarray, task: str) -> np.ndarray:
     return np.array([TASKS["aami"].index(c) for c in aami], np.int64)
 
 
+def _resolve_leads(path, leads: list) -> list:
+    """``leads`` with :data:`OTHER_LEAD` replaced by the record's first signal not named in ``leads``."""
+    if OTHER_LEAD not in leads:
+        return leads
+    hea = Path(f"{path}.hea")
+    others = [name for name in read_header(hea).names if name not in leads]
+    if not others:
+        named = ", ".join(str(lead) for lead in leads if lead != OTHER_LEAD)
+        raise DataError(f"{hea}: no lead besides {named} for lead '{OTHER_LEAD}'")
+    return [others[0] if lead == OTHER_LEAD else lead for lead in leads]
+
+
 def _record_windows(path, *, lead, rate, length, normalize, baseline, rr, features):
     """Windows ``(n, T, C)`` (or HRV features ``(n, 16, 1)``), AAMI class per window,
     seconds of signal, and the AAMI class of each beat too near an end for a window.
     C is the leads, plus the 4 :func:`tpw_tf.data.hrv.rr_context` channels with ``rr``."""
-    signal = read_signal(path, leads=lead, fs=NATIVE_RATE)
+    signal = read_signal(path, leads=_resolve_leads(path, lead), fs=NATIVE_RATE)
     samples, symbols = read_annotation(path, "atr", length=len(signal))
     is_beat = np.isin(symbols, list(_AAMI_OF_SYMBOL))
     beats = np.round(samples[is_beat] * rate / NATIVE_RATE).astype(np.int64)
@@ -103,7 +122,8 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
         window_s: window length in seconds, centred on the beat (paper: 5 s).
         sample_rate: output rate in Hz; signals are resampled from 360 Hz.
         lead: signal name to read (``MLII``; record 114 stores it second), or a list of
-            names for one channel each.
+            names for one channel each; ``"other"`` is the record's first signal not
+            named in the list (``["MLII", "other"]``: both leads of every record).
         normalize: ``"window"`` z-scores each window and channel; ``"record"`` divides
             each record by its beats' median peak amplitude
             (:func:`tpw_tf.data.windows.scale_to_beats`); ``"none"`` keeps millivolts.
