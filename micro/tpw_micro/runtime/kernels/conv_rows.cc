@@ -100,8 +100,9 @@ namespace {
 // Channels of a row against two windows widened in `wide` (WidenRun), two
 // channels at a time (an odd count's last pair overlaps the one before); `out`
 // is the first window's output, the second's outputs stored when `two`.
-// Everything the loop reads is a local, so the int8 stores cannot make GCC
-// reload it.
+// kFullRange: the activation clamp is the int8 range (one SSAT). Everything the
+// loop reads is a local, so the int8 stores cannot make GCC reload it.
+template <bool kFullRange>
 void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out, bool two) {
   const int32_t w_step = p.channels.filter_stride, out_step = row.out_depth, run = p.walk.run;
   const int32_t act_min = p.act_min, act_max = p.act_max, zero_point = row.output_zero_point;
@@ -110,6 +111,9 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
   const int32_t* bias = row.bias;
   const int32_t* multipliers = p.multipliers;
   const int8_t* shifts = p.shifts;
+  auto clamp = [&](int32_t v) -> int8_t {
+    return static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
+  };
   for (int32_t oc = 0; oc < depth; oc += 2) {
     if (oc + 2 > depth) oc = depth - 2;
     const uint32_t b0 = bias != nullptr ? static_cast<uint32_t>(bias[oc]) : 0u;
@@ -118,11 +122,11 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
     PairDots<2>(weights + oc * w_step, w_step, run, WidenedInputs<2>{wide}, sums);
     const FastRequant r0(multipliers[oc], shifts[oc], zero_point);
     const FastRequant r1(multipliers[oc + 1], shifts[oc + 1], zero_point);
-    out[oc] = SaturateInt8(r0(sums[0]), act_min, act_max);
-    out[oc + 1] = SaturateInt8(r1(sums[2]), act_min, act_max);
+    out[oc] = clamp(r0(sums[0]));
+    out[oc + 1] = clamp(r1(sums[2]));
     if (two) {
-      out[out_step + oc] = SaturateInt8(r0(sums[1]), act_min, act_max);
-      out[out_step + oc + 1] = SaturateInt8(r1(sums[3]), act_min, act_max);
+      out[out_step + oc] = clamp(r0(sums[1]));
+      out[out_step + oc + 1] = clamp(r1(sums[3]));
     }
   }
 }
@@ -139,6 +143,7 @@ void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
 
 void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row) {
   const int32_t run = p.walk.run, x_step = row.x_step, out_step = row.out_depth;
+  const bool full_range = p.act_min == -128 && p.act_max == 127;
   const int8_t* x = row.x;
   int8_t* out = row.out;
   // An odd last window is widened into both slots, its outputs stored once.
@@ -146,7 +151,7 @@ void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row) {
     const bool two = count >= 2;
     WidenRun(x, run, row.input_offset, row.scratch, 4);
     WidenRun(two ? x + x_step : x, run, row.input_offset, row.scratch + 2, 4);
-    ChannelPairs(p, row, row.scratch, out, two);
+    (full_range ? ChannelPairs<true> : ChannelPairs<false>)(p, row, row.scratch, out, two);
   }
 }
 

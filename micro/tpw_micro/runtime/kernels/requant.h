@@ -43,7 +43,7 @@ struct FastRequant {
   FastRequant() = default;
   FastRequant(int32_t tflm_multiplier, int32_t tflm_shift, int32_t zero_point)
       : multiplier(tflm_multiplier),
-        offset((int32_t{1} << (-tflm_shift - 1)) + zero_point * (int32_t{1} << -tflm_shift)),
+        offset((2 * zero_point + 1) * (int32_t{1} << (-tflm_shift - 1))),  // 2^(s-1) + zero_point 2^s
         shift(-tflm_shift) {}
 
   // TFLM's requantized value of the wrapped accumulator `sum`, plus the zero
