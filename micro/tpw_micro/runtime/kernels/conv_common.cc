@@ -203,8 +203,10 @@ Status EvalConv(NodeContext& node) {
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
   p->interior_row = conv_nxk_s8_generic;
   if (!fast_requant) return Status::Ok();
-  if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && p->walk.run == ch.group_input_stride) {
-    p->interior_row = conv_1x1_s8_2x2;
+  // A window is widened when it is one tap (1x1) or short (a stem's 1xK on few channels).
+  const bool widen = p->walk.run == ch.group_input_stride || p->walk.run <= kMaxWidenedRun;
+  if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && widen) {
+    p->interior_row = conv_1xk_s8_wide_2x2;
     // Two widened windows: two words of each per four inputs.
     return node.RequestScratch(static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
   }

@@ -89,15 +89,17 @@ struct ConvRow {
 // Interior-row variants (CMSIS-NN naming: op, window shape, dtype, blocking).
 // The blocked ones requantize with FastRequant (kernels/requant.h); they are
 // chosen only when every channel's shift is one it covers.
-// WalkShape::kRun of one filter tap (1x1 pointwise), one group, two channels
-// or more: windows in pairs, each widened once to int16 lanes with the input
-// offset in the node's scratch (WidenRun, 16 bytes per 4 input channels), then
-// two channels x two windows per dot product block (PairDots).
-void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row);
-// WalkShape::kRun of several taps (1xK on height-1 maps), channel pairs in one
-// group: the same blocks on the int8 input, sign-extended as loaded, the input
-// offset folded into the sums (no scratch: a window of K x Cin values would
-// need 4 K x Cin bytes of it).
+// WalkShape::kRun of one filter tap (1x1 pointwise) or of at most
+// kMaxWidenedRun values, one group, two channels or more: windows in pairs,
+// each widened once to int16 lanes with the input offset in the node's scratch
+// (WidenRun, 16 bytes per 4 values of a window), then two channels x two
+// windows per dot product block (PairDots).
+void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row);
+constexpr int32_t kMaxWidenedRun = 128;  // a 512-byte scratch
+// WalkShape::kRun of longer windows (1xK on many channels), channel pairs in
+// one group: the same blocks on the int8 input, sign-extended as loaded, the
+// input offset folded into the sums (no scratch: a window of K x Cin values
+// would need 4 K x Cin bytes of it).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
 // no dilation, up to kPairTaps taps, four channels or more; whole rows: per

@@ -119,7 +119,8 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
     const uint32_t b0 = bias != nullptr ? static_cast<uint32_t>(bias[oc]) : 0u;
     const uint32_t b1 = bias != nullptr ? static_cast<uint32_t>(bias[oc + 1]) : 0u;
     uint32_t sums[4] = {b0, b0, b1, b1};
-    PairDots<2>(weights + oc * w_step, w_step, run, WidenedInputs<2>{wide}, sums);
+    // Filter oc + 1 is followed by filter oc + 2's weights unless it is the last.
+    PairDots<2>(weights + oc * w_step, w_step, run, WidenedInputs<2>{wide}, sums, oc + 2 < depth);
     const FastRequant r0(multipliers[oc], shifts[oc], zero_point);
     const FastRequant r1(multipliers[oc + 1], shifts[oc + 1], zero_point);
     out[oc] = clamp(r0(sums[0]));
@@ -141,7 +142,7 @@ void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
   });
 }
 
-void conv_1x1_s8_2x2(const ConvParams& p, const ConvRow& row) {
+void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row) {
   const int32_t run = p.walk.run, x_step = row.x_step, out_step = row.out_depth;
   const bool full_range = p.act_min == -128 && p.act_max == 127;
   const int8_t* x = row.x;

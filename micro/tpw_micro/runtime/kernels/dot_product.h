@@ -136,8 +136,13 @@ struct WidenedInputs {
 // past n (the order SXTB16 gives a weight word, so weights need no shuffle).
 // Every weight word is loaded and sign-extended once for both windows and
 // every input word feeds both filters: 8 SMLADs per two weight words.
+// whole_words: n is rounded up to a multiple of 4, the caller knowing that
+// both filters are followed by at least that many bytes and that the inputs
+// past n are zero (a widened run's last group), so no partial step is needed.
 template <int kWindows, typename Inputs>
-[[gnu::always_inline]] inline void PairDots(const int8_t* w, int32_t w_step, int32_t n, Inputs inputs, uint32_t* sums) {
+[[gnu::always_inline]] inline void PairDots(const int8_t* w, int32_t w_step, int32_t n, Inputs inputs, uint32_t* sums,
+                                             bool whole_words = false) {
+  if (whole_words) n = (n + 3) & ~3;
   static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
   constexpr bool kTwo = kWindows == 2;
   uint32_t s00 = sums[0], s01 = kTwo ? sums[1] : 0u;
@@ -189,7 +194,7 @@ template <int kWindows, typename Inputs>
           :
           : "cc", "memory");
     }
-  }
+  } else
 #endif
   for (; i + 4 <= n; i += 4) step(Load4(w + i), Load4(w + w_step + i), inputs(i, 4));
   if (i < n) step(LoadPartial(w + i, n - i), LoadPartial(w + w_step + i, n - i), inputs(i, n - i));
