@@ -14,8 +14,6 @@
 
 #include <stdint.h>
 
-#include <type_traits>
-
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 #endif
@@ -157,45 +155,6 @@ template <int kWindows, typename Inputs>
     if (kTwo) s11 = Smlad(b13, g[3], Smlad(b02, g[2], s11));
   };
   int32_t i = 0;
-#if defined(__ARM_FEATURE_DSP)
-  if constexpr (kTwo && std::is_same_v<Inputs, WidenedInputs<2>>) {
-    // The 2x2 block's full groups as GCC does not schedule them: 19
-    // instructions per 16 MACs, no spills (12 registers).
-    const int8_t* w0 = w;
-    const int8_t* w1 = w + w_step;
-    const uint32_t* x = inputs.x;
-    int32_t groups = n / 4;
-    i = groups * 4;
-    uint32_t a, t, x0, x1;
-    if (groups > 0) {
-      __asm__ volatile(
-          "1:\n\t"
-          "ldr    %[a], [%[w0]], #4\n\t"
-          "ldrd   %[x0], %[x1], [%[x]], #16\n\t"
-          "sxtb16 %[t], %[a]\n\t"
-          "sxtb16 %[a], %[a], ror #8\n\t"
-          "smlad  %[s00], %[t], %[x0], %[s00]\n\t"
-          "smlad  %[s00], %[a], %[x1], %[s00]\n\t"
-          "ldrd   %[x0], %[x1], [%[x], #-8]\n\t"
-          "smlad  %[s01], %[t], %[x0], %[s01]\n\t"
-          "smlad  %[s01], %[a], %[x1], %[s01]\n\t"
-          "ldr    %[a], [%[w1]], #4\n\t"
-          "sxtb16 %[t], %[a]\n\t"
-          "sxtb16 %[a], %[a], ror #8\n\t"
-          "smlad  %[s11], %[t], %[x0], %[s11]\n\t"
-          "smlad  %[s11], %[a], %[x1], %[s11]\n\t"
-          "ldrd   %[x0], %[x1], [%[x], #-16]\n\t"
-          "smlad  %[s10], %[t], %[x0], %[s10]\n\t"
-          "smlad  %[s10], %[a], %[x1], %[s10]\n\t"
-          "subs   %[n], %[n], #1\n\t"
-          "bne    1b"
-          : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [w0] "+r"(w0), [w1] "+r"(w1),
-            [x] "+r"(x), [n] "+r"(groups), [a] "=&r"(a), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1)
-          :
-          : "cc", "memory");
-    }
-  } else
-#endif
   for (; i + 4 <= n; i += 4) step(Load4(w + i), Load4(w + w_step + i), inputs(i, 4));
   if (i < n) step(LoadPartial(w + i, n - i), LoadPartial(w + w_step + i, n - i), inputs(i, n - i));
   sums[0] = s00;
