@@ -73,6 +73,106 @@ namespace {
 
 namespace {
 
+// Channels [oc_begin, oc_end) of a row, one window and channel at a time,
+// any walk, TFLM's requantization formula.
+void GenericChannels(const ConvParams& p, const ConvRow& row, int32_t oc_begin, int32_t oc_end) {
+  const WindowWalk& walk = p.walk;
+  for (int32_t oc = oc_begin; oc < oc_end; ++oc) {
+    const ChannelRequant requant = RequantOf(p, row, oc);
+    const int8_t* w = row.weights + oc * p.channels.filter_stride;
+    const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+    int8_t* out = row.out + oc;
+    for (int32_t i = 0; i < row.count; ++i, x += row.x_step, out += row.out_depth) {
+      uint32_t sum = BiasOf(row, oc);
+      for (int32_t r = 0; r < walk.rows; ++r) {
+        for (int32_t t = 0; t < walk.taps; ++t) {
+          sum = RunDot(w + r * walk.row_w + t * walk.tap_w, x + r * walk.row_x + t * walk.tap_x, walk.run,
+                       row.input_offset, sum);
+        }
+      }
+      *out = requant(sum);
+    }
+  }
+}
+
+// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time;
+// dots(x, sums, x_step) adds kChannels x kWindows window sums (sums[c * kWindows
+// + k], window k at x + k * x_step) to their starting values `base`. An odd
+// last window runs as a block of itself twice (x_step 0), its first outputs
+// stored. The requantizers and clamp bounds are local so the int8 stores cannot
+// alias them.
+template <int kChannels, int kWindows, typename Dots>
+void ChannelBlocks(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
+  FastRequant requant[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
+  }
+  const int32_t act_min = p.act_min, act_max = p.act_max, out_step = row.out_depth;
+  const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
+  int8_t* out = row.out + oc;
+  for (int32_t count = row.count; count > 0; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
+    const int windows = count < kWindows ? 1 : kWindows;
+    uint32_t sums[kWindows * kChannels];
+    for (int i = 0; i < kWindows * kChannels; ++i) sums[i] = base[i / kWindows];
+    dots(x, sums, windows == kWindows ? row.x_step : 0);
+#pragma GCC unroll 4
+    for (int c = 0; c < kChannels; ++c) {
+      out[c] = SaturateInt8(requant[c](sums[c * kWindows]), act_min, act_max);
+      if (windows == 2) out[out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + 1]), act_min, act_max);
+    }
+  }
+}
+
+// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
+// without the input offset: every tap of an interior window is inside the
+// input, so the offset's share of a sum is input_offset * sum(w), the same for
+// every window and added once to its base (modulo 2^32 like the sum). Channel
+// c's weights start at w + c * filter_stride.
+template <int kChannels, int kWindows, typename Dots>
+void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
+  const WindowWalk& walk = p.walk;
+  const int8_t* w = row.weights + oc * p.channels.filter_stride;
+  uint32_t base[kChannels];
+  for (int c = 0; c < kChannels; ++c) {
+    const int8_t* wc = w + c * p.channels.filter_stride;
+    uint32_t weight_sum = 0;
+    for (int32_t t = 0; t < walk.taps; ++t) {
+      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
+    }
+    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
+  }
+  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, int32_t x_step) {
+    dots(w, x, sums, x_step);
+  });
+}
+
+// block(oc) for channels [oc, oc + kChannels) in blocks over the row's
+// channels; when kChannels does not divide them, the last block ends at the
+// last channel and overlaps the one before (those channels are written twice
+// with the same values), so every channel runs blocked. Fewer channels than a
+// block take the generic walk.
+template <int kChannels, typename Block>
+void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
+  if (row.out_depth < kChannels) return GenericChannels(p, row, 0, row.out_depth);
+  int32_t oc = 0;
+  for (; oc + kChannels <= row.out_depth; oc += kChannels) block(oc);
+  if (oc < row.out_depth) block(row.out_depth - kChannels);
+}
+
+}  // namespace
+
+void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
+  ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
+    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t x_step) {
+      PairDots<2>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<2>{x, x_step}, sums);
+    });
+  });
+}
+
+void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
+
+namespace {
+
 // Calls visit(fy, fx, in_y, in_x) for each filter tap of the window at
 // (in_y0, in_x0) that falls inside the in_h x in_w input (taps in the padding
 // contribute nothing, as in TFLM).

@@ -1,107 +1,15 @@
-// The interior-row variants of CONV_2D and DEPTHWISE_CONV_2D (conv_common.h),
-// the loops that run nearly every MAC: built for speed (-O2 in the firmware)
-// while the rest of conv_common is built for size.
+// The interior-row variants of CONV_2D and DEPTHWISE_CONV_2D (conv_common.h)
+// that run nearly every MAC of a separable network, widened pointwise and
+// depthwise_1xk_s8_pairs: built for speed (-O2 in the firmware) while the rest
+// (conv_common.cc: Prepare, EvalConv, the long-run and generic variants) is
+// built for size.
 #include "kernels/conv_common.h"
 #include "kernels/requant.h"
 
 namespace tpw {
-namespace {
-
-// Channels [oc_begin, oc_end) of a row, one window and channel at a time,
-// any walk, TFLM's requantization formula.
-void GenericChannels(const ConvParams& p, const ConvRow& row, int32_t oc_begin, int32_t oc_end) {
-  const WindowWalk& walk = p.walk;
-  for (int32_t oc = oc_begin; oc < oc_end; ++oc) {
-    const ChannelRequant requant = RequantOf(p, row, oc);
-    const int8_t* w = row.weights + oc * p.channels.filter_stride;
-    const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
-    int8_t* out = row.out + oc;
-    for (int32_t i = 0; i < row.count; ++i, x += row.x_step, out += row.out_depth) {
-      uint32_t sum = BiasOf(row, oc);
-      for (int32_t r = 0; r < walk.rows; ++r) {
-        for (int32_t t = 0; t < walk.taps; ++t) {
-          sum = RunDot(w + r * walk.row_w + t * walk.tap_w, x + r * walk.row_x + t * walk.tap_x, walk.run,
-                       row.input_offset, sum);
-        }
-      }
-      *out = requant(sum);
-    }
-  }
-}
-
-// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time;
-// dots(x, sums, x_step) adds kChannels x kWindows window sums (sums[c * kWindows
-// + k], window k at x + k * x_step) to their starting values `base`. An odd
-// last window runs as a block of itself twice (x_step 0), its first outputs
-// stored. The requantizers and clamp bounds are local so the int8 stores cannot
-// alias them.
-template <int kChannels, int kWindows, typename Dots>
-void ChannelBlocks(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
-  FastRequant requant[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
-    requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
-  }
-  const int32_t act_min = p.act_min, act_max = p.act_max, out_step = row.out_depth;
-  const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
-  int8_t* out = row.out + oc;
-  for (int32_t count = row.count; count > 0; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
-    const int windows = count < kWindows ? 1 : kWindows;
-    uint32_t sums[kWindows * kChannels];
-    for (int i = 0; i < kWindows * kChannels; ++i) sums[i] = base[i / kWindows];
-    dots(x, sums, windows == kWindows ? row.x_step : 0);
-#pragma GCC unroll 4
-    for (int c = 0; c < kChannels; ++c) {
-      out[c] = SaturateInt8(requant[c](sums[c * kWindows]), act_min, act_max);
-      if (windows == 2) out[out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + 1]), act_min, act_max);
-    }
-  }
-}
-
-// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
-// without the input offset: every tap of an interior window is inside the
-// input, so the offset's share of a sum is input_offset * sum(w), the same for
-// every window and added once to its base (modulo 2^32 like the sum). Channel
-// c's weights start at w + c * filter_stride.
-template <int kChannels, int kWindows, typename Dots>
-void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
-  const WindowWalk& walk = p.walk;
-  const int8_t* w = row.weights + oc * p.channels.filter_stride;
-  uint32_t base[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
-    const int8_t* wc = w + c * p.channels.filter_stride;
-    uint32_t weight_sum = 0;
-    for (int32_t t = 0; t < walk.taps; ++t) {
-      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
-    }
-    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
-  }
-  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, int32_t x_step) {
-    dots(w, x, sums, x_step);
-  });
-}
-
-// block(oc) for channels [oc, oc + kChannels) in blocks over the row's
-// channels; when kChannels does not divide them, the last block ends at the
-// last channel and overlaps the one before (those channels are written twice
-// with the same values), so every channel runs blocked. Fewer channels than a
-// block take the generic walk.
-template <int kChannels, typename Block>
-void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
-  if (row.out_depth < kChannels) return GenericChannels(p, row, 0, row.out_depth);
-  int32_t oc = 0;
-  for (; oc + kChannels <= row.out_depth; oc += kChannels) block(oc);
-  if (oc < row.out_depth) block(row.out_depth - kChannels);
-}
-
-}  // namespace
 
 namespace {
 
-// Channels of a row against two windows widened in `wide` (WidenRun), two
-// channels at a time (an odd count's last pair overlaps the one before); `out`
-// is the first window's output, the second's outputs stored when `two`.
-// kFullRange: the activation clamp is the int8 range (one SSAT). Everything the
-// loop reads is a local, so the int8 stores cannot make GCC reload it.
 #if defined(__ARM_FEATURE_DSP)
 // What tpw_pair_blocks_s8 reads and advances, in this order (its LDMs and
 // offsets depend on it).
@@ -212,7 +120,12 @@ __asm__(
     ".popsection\n");
 #endif
 
-template <bool kFullRange>
+// Channels of a row against two windows widened in `wide` (WidenRun), two
+// channels at a time (an odd count's last pair overlaps the one before); `out`
+// is the first window's output, the second's outputs stored when `two`. With
+// the DSP extension, a full-range clamp and a bias, every pair but the last
+// runs in tpw_pair_blocks_s8. Everything the loop reads is a local, so the int8
+// stores cannot make GCC reload it.
 void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out, bool two) {
   const int32_t w_step = p.channels.filter_stride, out_step = row.out_depth, run = p.walk.run;
   const int32_t act_min = p.act_min, act_max = p.act_max, zero_point = row.output_zero_point;
@@ -221,13 +134,11 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
   const int32_t* bias = row.bias;
   const int32_t* multipliers = p.multipliers;
   const int8_t* shifts = p.shifts;
-  auto clamp = [&](int32_t v) -> int8_t {
-    return static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
-  };
+  auto clamp = [&](int32_t v) { return SaturateInt8(v, act_min, act_max); };
   int32_t oc = 0;
 #if defined(__ARM_FEATURE_DSP)
   // Every pair but the last (whose second filter ends the weights) in asm.
-  if (kFullRange && bias != nullptr && depth > 2) {
+  if (act_min == -128 && act_max == 127 && bias != nullptr && depth > 2) {
     PairBlocks blocks = {weights, w_step, wide, (run + 3) / 4, bias, multipliers, shifts, 2 * zero_point + 1,
                          out, two ? out_step : 0, (depth - 1) / 2};
     tpw_pair_blocks_s8(&blocks);
@@ -254,17 +165,8 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
 
 }  // namespace
 
-void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
-  ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
-    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t x_step) {
-      PairDots<2>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<2>{x, x_step}, sums);
-    });
-  });
-}
-
 void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row) {
   const int32_t run = p.walk.run, x_step = row.x_step, out_step = row.out_depth;
-  const bool full_range = p.act_min == -128 && p.act_max == 127;
   const int8_t* x = row.x;
   int8_t* out = row.out;
   // An odd last window is widened into both slots, its outputs stored once.
@@ -272,7 +174,7 @@ void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row) {
     const bool two = count >= 2;
     WidenRun(x, run, row.input_offset, row.scratch, 4);
     WidenRun(two ? x + x_step : x, run, row.input_offset, row.scratch + 2, 4);
-    (full_range ? ChannelPairs<true> : ChannelPairs<false>)(p, row, row.scratch, out, two);
+    ChannelPairs(p, row, row.scratch, out, two);
   }
 }
 
@@ -379,6 +281,5 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
   }
 }
 
-void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
 
 }  // namespace tpw
