@@ -190,35 +190,6 @@ void ForEachTap(const ConvParams& p, int32_t in_y0, int32_t in_x0, int32_t in_h,
   }
 }
 
-// Outputs [ox_begin, ox_end) of one output row whose one-row windows
-// (walk.rows == 1) cross the left or right padding, each run by the interior
-// variant as a window of the taps inside the input. `in_row` is the row's first
-// input, `out_row` its first output; `row` gives the rest.
-void ClippedColumns(const ConvParams& p, const ConvRow& row, const int8_t* in_row, int32_t in_w, int32_t in_depth,
-                    int32_t filter_w, int32_t ox_begin, int32_t ox_end, int8_t* out_row) {
-  // A walk over the taps (depthwise, dilated or grouped conv) drops whole taps;
-  // a 1xK conv's one run of filter_w taps of `per_tap` values drops values.
-  const bool tap_walk = p.walk.shape != WalkShape::kRun;
-  const int32_t per_tap = tap_walk ? 1 : p.walk.run / filter_w;
-  const int32_t w_step = tap_walk ? p.walk.tap_w : per_tap, x_step = tap_walk ? p.walk.tap_x : per_tap;
-  ConvParams clipped = p;
-  for (int32_t ox = ox_begin; ox < ox_end; ++ox) {
-    const int32_t in_x0 = ox * p.stride_w - p.width.padding;
-    int32_t first = 0, past = filter_w;
-    while (first < past && in_x0 + p.dilation_w * first < 0) ++first;
-    while (past > first && in_x0 + p.dilation_w * (past - 1) >= in_w) --past;
-    if (tap_walk) {
-      clipped.walk.taps = past - first;
-    } else {
-      clipped.walk.run = (past - first) * per_tap;
-    }
-    const ConvRow window = {in_row + (in_x0 * in_depth + first * x_step), row.x_step, 1, out_row + ox * row.out_depth,
-                            row.out_depth, row.input_offset, row.weights + first * w_step, row.bias,
-                            row.output_zero_point, row.scratch, row.in_w};
-    p.interior_row(clipped, window);
-  }
-}
-
 }  // namespace
 
 Status EvalConv(NodeContext& node) {
@@ -270,12 +241,7 @@ Status EvalConv(NodeContext& node) {
         continue;
       }
       const int32_t in_y0 = oy * p.stride_h - p.height.padding;
-      if (p.walk.rows == 1) {
-        const int8_t* in_row = input->data.int8 + (b * in_h + in_y0) * in_w * in_depth;
-        int8_t* out_row = output->data.int8 + (b * out_h + oy) * out_w * out_depth;
-        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, 0, p.x_begin, out_row);
-        ClippedColumns(p, row, in_row, in_w, in_depth, filter_w, p.x_end, out_w, out_row);
-      } else if (p.x_begin > 0 || p.x_end < out_w) {
+      if (p.x_begin > 0 || p.x_end < out_w) {
         for (int32_t oc = 0; oc < out_depth; ++oc) {
           border_span(b, oy, oc, 0, p.x_begin);
           border_span(b, oy, oc, p.x_end, out_w);

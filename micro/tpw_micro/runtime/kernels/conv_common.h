@@ -144,10 +144,9 @@ Status PrepareConv(NodeContext& node, const ConvTraits& traits, ConvParams** par
 // `walk` used (and its strides, bounded by the input size, fit int32).
 bool HasInterior(const ConvParams& p);
 
-// Eval of both ops: fills output [N, OH, OW, C]. Interior rows go to the
-// variant SelectInteriorRow chose, one-row windows crossing the padding to
-// ClippedColumns, and any other window crossing it skips its taps in the
-// padding (as TFLM does).
+// Eval of both ops: fills output [N, OH, OW, C]. Whole rows or the interior
+// of each row go to the variant SelectInteriorRow chose; a window crossing the
+// padding otherwise skips its taps there (as TFLM does).
 Status EvalConv(NodeContext& node);
 
 }  // namespace tpw
