@@ -3,14 +3,16 @@ miss against issue 14's targets.
 
 Each row is one grouped k-fold cross-validation (:func:`tpw_eval.cross_validation.cross_validate`,
 what ``tpw-cv`` runs: every fold trains, exports and scores its INT8 file), run or resumed in
-``OUT/<dataset>-<model>-k<K>``; flash is the written file's size (the largest over the folds). The
-model is ``tpw-export``'s default (``hypertinypw``, 10 epochs, the loader's default options; MIT-BIH
-pools DS1) unless ``--models`` / ``--epochs`` say otherwise. Targets (issue 14): MIT-BIH V vs rest
+``OUT/<dataset>-<recipe>-<model>-k<K>``; flash is the written file's size (the largest over the
+folds). Recipes: ``now`` is ``tpw-export``'s defaults (the loader's default options and the
+dataset's training defaults, :data:`tpw_tf.train.recipe.DATASET_RECIPES`); ``before`` is the
+defaults before issue 14 (:data:`BEFORE`), so the two rows of a dataset compare them. The model is
+``hypertinypw`` with 10 epochs (MIT-BIH pools DS1) unless ``--models`` / ``--epochs`` say otherwise. Targets (issue 14): MIT-BIH V vs rest
 macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
 <= 32 KiB; Speech Commands accuracy >= 88% (mean over folds, speaker-disjoint) at <= 64 KiB.
 "misses by" is the target minus the figure and the bytes over budget ("met" when reached).
 
-    python benchmarks/cross_validation.py --data-root ../shared/data --datasets mitdb --folds 5
+    python benchmarks/cross_validation.py --data-root ../shared/data --datasets mitdb --recipes before now
     python benchmarks/cross_validation.py --print-only     # the table of the finished runs in OUT
 """
 from __future__ import annotations
@@ -28,22 +30,33 @@ TARGETS = {
     "speech": ("speech_commands", "accuracy", "mean", 0.88, 64 * 1024),
 }
 
+# The defaults before issue 14, spelled out: (loader options, training options) per dataset.
+BEFORE = {
+    "mitdb": ({"window_s": 5.0, "sample_rate": 360.0, "lead": "MLII", "normalize": "window",
+               "baseline": False, "rr": False}, {"augment": False}),
+    "ptbxl": ({"lead": "II"}, {"augment": False}),
+    "speech": ({}, {"augment": False}),
+}
+RECIPES = ("before", "now")
 
-def folder(args, dataset_name: str, model: str) -> Path:
-    return args.out / f"{dataset_name}-{model}-k{args.folds}"
+
+def folder(args, dataset_name: str, recipe: str, model: str) -> Path:
+    return args.out / f"{dataset_name}-{recipe}-{model}-k{args.folds}"
 
 
-def run_row(dataset_name: str, model: str, args) -> dict:
+def run_row(dataset_name: str, recipe: str, model: str, args) -> dict:
     """The cross-validation of one row, run or resumed in its folder (:func:`folder`)."""
     from tpw_eval.cross_validation import POOL_OPTIONS, cross_validate
     from tpw_export.native_io import quiet_tensorflow
     from tpw_tf import data
 
     quiet_tensorflow()
+    options, training = BEFORE[dataset_name] if recipe == "before" else ({}, {})
     dataset = data.load(dataset_name, data_dir=args.data_root / TARGETS[dataset_name][0],
-                        **POOL_OPTIONS.get(dataset_name, {}))
-    return cross_validate(dataset, folder(args, dataset_name, model), folds=args.folds, model_name=model,
-                          epochs=args.epochs, seed=0, progress=False)
+                        **{**POOL_OPTIONS.get(dataset_name, {}), **options})
+    report = cross_validate(dataset, folder(args, dataset_name, recipe, model), folds=args.folds,
+                            model_name=model, epochs=args.epochs, seed=0, progress=False, recipe=training)
+    return {**report, "recipe_name": recipe}
 
 
 def miss(value: float, target: float, flash: int, budget: int) -> str:
@@ -53,12 +66,13 @@ def miss(value: float, target: float, flash: int, budget: int) -> str:
 
 
 def table(reports: list[dict]) -> str:
-    rows = ["| dataset | model | folds | flash B | metric | mean | worst fold | 95% t-interval | target | misses by |",
-            "|---|---|---:|---:|---|---:|---:|---|---|---|"]
+    rows = ["| dataset | recipe | model | folds | flash B | metric | mean | worst fold | 95% t-interval | target | "
+            "misses by |", "|---|---|---|---:|---:|---|---:|---:|---|---|---|"]
     for report in reports:
         _, metric, judged, target, budget = TARGETS[report["dataset"]]
         s = report["summary"][metric]
-        rows.append(f"| {report['dataset']} | {report['model']} | {report['folds']} | {report['file_bytes']:,} | "
+        rows.append(f"| {report['dataset']} | {report['recipe_name']} | {report['model']} | {report['folds']} | "
+                    f"{report['file_bytes']:,} | "
                     f"{metric} | {s['mean']:.3f} | {s['worst']:.3f} | [{s['ci_low']:.3f}, {s['ci_high']:.3f}] | "
                     f">= {target:.2f} ({judged}) at <= {budget:,} B | "
                     f"{miss(s[judged], target, report['file_bytes'], budget)} |")
@@ -70,6 +84,7 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path,
                         default=Path(os.environ.get("TPW_SHARED_DATA") or REPO.parent / "shared" / "data"))
     parser.add_argument("--datasets", nargs="+", choices=sorted(TARGETS), default=sorted(TARGETS))
+    parser.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
     parser.add_argument("--models", nargs="+", default=["hypertinypw"])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=10)
@@ -78,13 +93,14 @@ def main() -> None:
     args = parser.parse_args()
     reports = []
     for dataset_name in args.datasets:
-        for model in args.models:
-            if args.print_only:
-                path = folder(args, dataset_name, model) / "cv.json"
-                if path.is_file():
-                    reports.append(json.loads(path.read_text()))
-            else:
-                reports.append(run_row(dataset_name, model, args))
+        for recipe in args.recipes:
+            for model in args.models:
+                if args.print_only:
+                    path = folder(args, dataset_name, recipe, model) / "cv.json"
+                    if path.is_file():
+                        reports.append({**json.loads(path.read_text()), "recipe_name": recipe})
+                else:
+                    reports.append(run_row(dataset_name, recipe, model, args))
     print(table(reports))
 
 

@@ -34,8 +34,18 @@ def test_key_depends_on_what_decides_the_result_not_on_where_data_lives():
     run = sweep_spec.expand(spec())[0]
     assert sweep_spec.run_key({**run, "folder": "elsewhere"}) == run["key"]
     for change in ({"epochs": 3}, {"seed": 1}, {"bits": 6}, {"options": {"folds": "1-8/9/10"}},
-                   {"config": {**run["config"], "d_z": 3}}, {"resamples": 11}, {"compress": "prune"}):
+                   {"config": {**run["config"], "d_z": 3}}, {"resamples": 11}, {"compress": "prune"},
+                   {"train": {"augment": False}}):
         assert sweep_spec.run_key({**run, **change}) != run["key"], change
+
+
+def test_training_options_of_a_dataset_reach_its_runs_only():
+    datasets = [{"name": "synthetic", "epochs": 1, "train": {"augment": True}}, {"name": "ptbxl", "epochs": 2}]
+    runs = sweep_spec.expand(spec(datasets=datasets))
+    assert {r["dataset"]: r.get("train") for r in runs} == {"synthetic": {"augment": True}, "ptbxl": None}
+    # a run without training options keeps the key it had before they existed
+    assert [r["key"] for r in runs if r["dataset"] == "ptbxl"] == [
+        r["key"] for r in sweep_spec.expand(spec()) if r["dataset"] == "ptbxl"]
 
 
 def test_presets_expand():
@@ -57,6 +67,7 @@ def test_presets_expand():
     ({"seed": -1}, "seed must be an int >= 0, got -1"),
     ({"models": []}, "non-empty 'datasets' and 'models'"),
     ({"datasets": [{"name": "synthetic", "epochs": 0}]}, "synthetic: epochs must be an int >= 1, got 0"),
+    ({"datasets": [{"name": "synthetic", "train": [1]}]}, "synthetic: train must be an object of training options"),
     ({"models": [{"model": "hypertinypw", "grid": {"d_z": 4}}]}, "every grid value must be a non-empty list"),
     ({"datasets": [{"name": "ecg", "epochs": 1}]}, "spec dataset 'ecg' is unknown"),
     ({"models": [{"model": "mobilenet"}]}, "spec model 'mobilenet' is unknown"),

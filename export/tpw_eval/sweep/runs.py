@@ -70,7 +70,7 @@ def execute(run: dict, out: Path, data_root: Path | None) -> dict:
     compress = run.get("compress")
     common = dict(dataset=run["dataset"], model_name=run["model"], epochs=run["epochs"], seed=run["seed"],
                   bits=run["bits"], data_dir=data_dir, progress=False, model_config=run["config"],
-                  dataset_options=run["options"])
+                  dataset_options=run["options"], recipe=run.get("train"))
     # Runs that differ only in bits or compression share one trained model: the first trains and saves it.
     trained = trained_path(out, run)
     if compress is not None and not trained.is_file():
