@@ -228,14 +228,72 @@ int32_t DepthwisePairsScratchWords() { return 4 * (kTilePairs + kWeightPairs - 1
 
 namespace {
 
+#if defined(__ARM_FEATURE_DSP)
+// What tpw_pair_outputs_s8 reads, in this order (its LDMs depend on it).
+struct PairOutputArgs {
+  const uint32_t* g;
+  int8_t* out;
+  int32_t out_step;
+  int32_t n;  // >= 1
+  uint32_t w[4];
+  uint32_t bias;
+  FastRequant requant;  // multiplier, offset, shift
+};
+
+// PairOutputs<true> in 17 instructions an output (4 LDR, 4 SMLAD, FastRequant,
+// SSAT, STRB, loop) where GCC, short of registers, reloads three values an
+// output from the stack.
+extern "C" void tpw_pair_outputs_s8(const PairOutputArgs* args);
+__asm__(
+    ".pushsection .text.tpw_pair_outputs_s8,\"ax\",%progbits\n"
+    ".syntax unified\n"
+    ".thumb\n"
+    ".p2align 2\n"
+    ".global tpw_pair_outputs_s8\n"
+    ".type tpw_pair_outputs_s8, %function\n"
+    ".thumb_func\n"
+    "tpw_pair_outputs_s8:\n"
+    "  push   {r4-r11, lr}\n"
+    "  ldm    r0!, {r1, r2, r3, r4}\n"                  // g, out, out_step, n
+    "  ldm    r0, {r5, r6, r7, r8, r9, r10, r11, r12}\n"  // w0-w3, bias, multiplier, offset, shift
+    "1:\n"
+    "  ldr    r0, [r1], #16\n"
+    "  smlad  lr, r5, r0, r9\n"
+    "  ldr    r0, [r1]\n"
+    "  smlad  lr, r6, r0, lr\n"
+    "  ldr    r0, [r1, #16]\n"
+    "  smlad  lr, r7, r0, lr\n"
+    "  ldr    r0, [r1, #32]\n"
+    "  smlad  lr, r8, r0, lr\n"
+    "  qadd   r0, lr, lr\n"
+    "  add    lr, r11, lr, asr #31\n"
+    "  smmlar r0, r0, r10, lr\n"
+    "  asr    r0, r0, r12\n"
+    "  ssat   r0, #8, r0\n"
+    "  strb   r0, [r2]\n"
+    "  add    r2, r2, r3\n"
+    "  subs   r4, r4, #1\n"
+    "  bne    1b\n"
+    "  pop    {r4-r11, pc}\n"
+    ".size tpw_pair_outputs_s8, . - tpw_pair_outputs_s8\n"
+    ".popsection\n");
+#endif
+
 // n outputs out_step apart of one channel, output i summing the tap pairs
 // w[j] against input pairs g[4 (i + j)] (GatherPairs' layout) from `bias`.
 // kFullRange: the activation clamp is the int8 range (one SSAT).
 template <bool kFullRange>
 void PairOutputs(const uint32_t* g, int8_t* out, int32_t out_step, int32_t n, const uint32_t* w, uint32_t bias,
                  FastRequant requant, int32_t act_min, int32_t act_max) {
-  const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
   static_assert(kWeightPairs == 4, "four tap pairs");
+#if defined(__ARM_FEATURE_DSP)
+  if (kFullRange) {
+    const PairOutputArgs args = {g, out, out_step, n, {w[0], w[1], w[2], w[3]}, bias, requant};
+    if (n > 0) tpw_pair_outputs_s8(&args);
+    return;
+  }
+#endif
+  const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
   for (; n > 0; --n, g += 4, out += out_step) {
     const int32_t v = requant(Smlad(w3, g[12], Smlad(w2, g[8], Smlad(w1, g[4], Smlad(w0, g[0], bias)))));
     *out = static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
