@@ -264,12 +264,13 @@ def strided_slice(rng):
 
 def kernel_variant(rng):
     """A height-1 conv or depthwise conv shaped for the runtime's interior-row variants:
-    1x1 runs widened in pairs of windows (conv_1x1_s8_2x2) and 1xK runs (conv_1xk_s8_2x2)
-    with odd channel counts and run tails, depthwise (1, K) with depth multiplier 1 over
-    4-channel groups and tiles of outputs (depthwise_1xk_s8_pairs; rows up to 140 span
-    several tiles), and what they leave to conv_nxk_s8_generic (K = 9, fewer than 4
-    channels, a multiplier of 2). Weight scales up to 1.5 give layers whose multipliers
-    FastRequant covers and layers that fall back to TFLM's formula."""
+    1x1 and short 1xK runs widened in pairs of windows (conv_1xk_s8_wide_2x2) with odd
+    channel counts and run tails, depthwise (1, K) with depth multiplier 1 over 4-channel
+    groups and tiles of outputs (depthwise_1xk_s8_pairs; rows up to 140 span several
+    tiles), and what they leave to conv_nxk_s8_generic (K = 9, fewer than 4 channels, a
+    multiplier of 2). Weight scales up to 1.5 give layers whose multipliers FastRequant
+    covers and layers that fall back to TFLM's formula. (1xK runs longer than the widened
+    ones are in variant_shape_cases.)"""
     w = int(rng.integers(6, 21)) if rng.random() < 0.7 else int(rng.integers(60, 141))
     c = int(rng.integers(2, 14))
     kw, stride = int(rng.choice([1, 1, 3, 5, 7, 9])), int(rng.choice([1, 1, 2]))
@@ -294,7 +295,8 @@ def variant_shape_cases() -> list[Case]:
     stride 1 and 2, same and valid padding, rows not a multiple of 4 and longer than a
     tile (64 outputs at stride 1, 32 at stride 2), 4, 5, 11 and 70 channels; pointwise
     with input channels that leave a partial group (70, 13, 5), odd output channels and
-    odd output counts, and a single output channel."""
+    odd output counts, and a single output channel; 1xK convs with short (widened) and
+    long (in place) runs."""
     rng = np.random.default_rng(15)
     cases = []
     for i, (kw, stride, padding) in enumerate(
@@ -308,6 +310,11 @@ def variant_shape_cases() -> list[Case]:
     for w, cin, cout in ((67, 70, 70), (9, 13, 5), (33, 5, 3), (10, 16, 1), (1, 70, 5)):
         cases.append(Case(f"pointwise shape 1x{w}x{cin} -> {cout}", [(1, w, cin)],
                           lambda x, cout=cout: layers.Conv2D(cout, 1, activation="relu")(x[0])))
+    # 1xK convs: runs of 7 and 112 values (widened), 176 and 135 (conv_1xk_s8_2x2, in place).
+    for w, cin, cout, kw, stride in ((90, 1, 16, 7, 2), (45, 16, 16, 7, 1), (40, 16, 6, 11, 1), (25, 15, 5, 9, 2)):
+        cases.append(Case(f"conv shape 1x{w}x{cin} k(1,{kw}) s{stride} -> {cout}", [(1, w, cin)],
+                          lambda x, cout=cout, kw=kw, stride=stride: layers.Conv2D(
+                              cout, (1, kw), strides=stride, padding="same", activation="relu")(x[0])))
     for case in cases:
         case.amplitudes = [float(rng.choice([0.5, 1.0, 3.0]))]
         case.offsets = [float(rng.choice([0.0, 1.0, -0.5])) * case.amplitudes[0]]
