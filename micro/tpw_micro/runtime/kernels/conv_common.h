@@ -6,7 +6,9 @@
 // the input (the interior, found in Prepare) go to one interior-row variant
 // chosen in Prepare (SelectInteriorRow, the functions named
 // op_shape_dtype_variant below), and the few at the padded border skip the
-// taps that fall outside, as TFLM does.
+// taps that fall outside, as TFLM does; a whole-row variant (depthwise) takes
+// the row's padding itself. Variants: conv_wide.cc and depthwise_pairs.cc
+// (built for speed), the others in conv_common.cc (built for size).
 #ifndef TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 #define TPW_MICRO_RUNTIME_KERNELS_CONV_COMMON_H_
 
@@ -111,7 +113,8 @@ void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // input pairs.
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
 constexpr int32_t kPairTaps = 7;
-// Scratch words of depthwise_1xk_s8_pairs: one tile of one channel group.
+// Scratch words of depthwise_1xk_s8_pairs: one tile of one channel group
+// (140 words, 560 bytes).
 int32_t DepthwisePairsScratchWords();
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
