@@ -130,3 +130,26 @@ def test_other_lead_of_a_one_signal_record_is_refused(shared, tmp_path):
     with pytest.raises(DataError, match=r"101\.hea: no lead besides MLII for lead 'other'"):
         load("mitdb", data_dir=tmp_path, split="ds1-patients", lead=["MLII", "other"], records=["101"],
              cache=False)
+
+
+def test_template_difference_is_small_for_the_patients_usual_beats_and_large_for_ventricular_ones(shared):
+    """Record 207 is mostly bundle-branch-block beats with ventricular ones among them: the template
+    follows the patient's usual (wide) beats, so those differ little from it and V beats a lot."""
+    ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=1.0, sample_rate=180.0,
+              baseline=True, template=32, records=["207"], cache=False)
+    split = ds.splits["train"]
+    assert ds.input_shape == (1, 180, 2) and ds.info["signal_channels"] == 2
+    energy = np.sqrt(np.mean(split.x[:, 0, :, 1] ** 2, axis=1))  # in units of each window's spread
+    v = split.y == 1
+    assert np.median(energy[v]) > 3 * np.median(energy[~v])
+
+
+def test_template_difference_is_causal_and_starts_at_zero():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 20, 1)).astype(np.float32)
+    diff = windows.template_difference(x, 8)
+    np.testing.assert_array_equal(diff[0], 0.0)
+    np.testing.assert_allclose(diff[20], x[20] - np.median(x[12:20], axis=0), rtol=1e-6)
+    later = x.copy()
+    later[30:] += 5.0  # a change from window 30 on leaves every earlier difference as it was
+    np.testing.assert_array_equal(windows.template_difference(later, 8)[:30], diff[:30])

@@ -26,8 +26,8 @@ from tpw_tf.data.checksums import verify_files
 from tpw_tf.data.fetch import PhysioNetSource, locate
 from tpw_tf.data.loading import (cached_or_built, hours_per_split, join, plan_files,
                                  planned, warn_absent, window_inputs)
-from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, normalization,
-                                 optional_text, positive_number)
+from tpw_tf.data.options import (as_leads, as_records, check_choice, flag, integer,
+                                 normalization, optional_text, positive_number)
 from tpw_tf.data.records import has_record, read_annotation, read_signal
 from tpw_tf.data.wfdb_header import read_header
 from tpw_tf.errors import DataError
@@ -84,10 +84,11 @@ def _resolve_leads(path, leads: list) -> list:
     return [others[0] if lead == OTHER_LEAD else lead for lead in leads]
 
 
-def _record_windows(path, *, lead, rate, length, normalize, baseline, rr, features):
+def _record_windows(path, *, lead, rate, length, normalize, baseline, template, rr, features):
     """Windows ``(n, T, C)`` (or HRV features ``(n, 16, 1)``), AAMI class per window,
     seconds of signal, and the AAMI class of each beat too near an end for a window.
-    C is the leads, plus the 4 :func:`tpw_tf.data.hrv.rr_context` channels with ``rr``."""
+    C is the leads, then (with ``template``) each lead's difference from its template, then
+    (with ``rr``) the 4 :func:`tpw_tf.data.hrv.rr_context` channels."""
     signal = read_signal(path, leads=_resolve_leads(path, lead), fs=NATIVE_RATE)
     samples, symbols = read_annotation(path, "atr", length=len(signal))
     is_beat = np.isin(symbols, list(_AAMI_OF_SYMBOL))
@@ -100,17 +101,23 @@ def _record_windows(path, *, lead, rate, length, normalize, baseline, rr, featur
         signal = windows.scale_to_beats(signal, beats, rate)
     starts = beats - length // 2
     whole = windows.fits(starts, length, len(signal))
-    x = window_inputs(signal, starts[whole], length, rate, normalize=normalize == "window",
-                      peaks=beats if features == "hrv" else None)
-    if rr and features == "raw":
+    if features == "hrv":
+        x = window_inputs(signal, starts[whole], length, rate, normalize=False, peaks=beats)
+        return x, aami[whole], len(signal) / rate, aami[~whole]
+    x = windows.take(signal, starts[whole], length)
+    parts = [x] + ([windows.template_difference(x, template)] if template else [])
+    if normalize == "window":  # every part in units of its window's spread, so they compare
+        spread = x.std(axis=1, keepdims=True) + 1e-6
+        parts = [(x - x.mean(axis=1, keepdims=True)) / spread] + [d / spread for d in parts[1:]]
+    if rr:
         context = hrv.rr_context(samples[is_beat], NATIVE_RATE)[whole]  # (n, 4)
-        x = np.concatenate([x, np.repeat(context[:, None, :], length, axis=1)], axis=2)
-    return x, aami[whole], len(signal) / rate, aami[~whole]
+        parts.append(np.repeat(context[:, None, :], length, axis=1))
+    return np.concatenate(parts, axis=2).astype(np.float32), aami[whole], len(signal) / rate, aami[~whole]
 
 
 def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 5.0,
          sample_rate: float = NATIVE_RATE, lead="MLII", normalize="window",
-         baseline: bool = False, rr: bool = False, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
+         baseline: bool = False, template: int = 0, rr: bool = False, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
          base_url: str | None = None) -> Dataset:
     """Load MIT-BIH beat windows.
 
@@ -129,9 +136,11 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             (:func:`tpw_tf.data.windows.scale_to_beats`); ``"none"`` keeps millivolts.
         baseline: remove baseline wander first (0.5 Hz zero-phase high-pass,
             :func:`tpw_tf.data.windows.remove_baseline`).
+        template: with N >= 1, append each lead's difference from the median of its N
+            previous beat windows (:func:`tpw_tf.data.windows.template_difference`); 0: none.
         rr: append the beat's 4 RR-context features (:func:`tpw_tf.data.hrv.rr_context`,
             from the reference beats) as 4 channels constant along T.
-        features: ``"raw"`` -> x ``(N, 1, T, leads + 4 rr)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
+        features: ``"raw"`` -> x ``(N, 1, T, leads + leads with template + 4 with rr)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
             :mod:`tpw_tf.data.hrv` features from the reference ``.atr`` beats.
         records: restrict to these record names.
         cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
@@ -152,6 +161,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
     leads = as_leads("mitdb", lead)
     normalize = normalization("mitdb", normalize)
     baseline, rr = flag("mitdb", "baseline", baseline), flag("mitdb", "rr", rr)
+    template = integer("mitdb", "template", template, minimum=0)
     cache = flag("mitdb", "cache", cache)
     cache_dir = optional_text("mitdb", "cache_dir", cache_dir)
     records = as_records("mitdb", records)
@@ -159,7 +169,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                     records=records)
     length = int(round(window_s * sample_rate))
     options = {"split": split, "task": task, "length": length, "sample_rate": sample_rate,
-               "lead": leads, "normalize": normalize, "baseline": baseline, "rr": rr,
+               "lead": leads, "normalize": normalize, "baseline": baseline, "template": template, "rr": rr,
                "features": features,
                "records": None if records is None else sorted(records)}
     plan = planned(SPLIT_PLANS[split], records)
@@ -178,7 +188,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                     continue
                 x, aami, duration, near_end = _record_windows(
                     path, lead=leads, rate=sample_rate, length=length, normalize=normalize,
-                    baseline=baseline, rr=rr, features=features)
+                    baseline=baseline, template=template, rr=rr, features=features)
                 pieces[part].append((x, _labels(aami, task), name))
                 seconds[part] += duration
                 for c in AAMI:
@@ -186,12 +196,13 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
                     edge[part][c] += int(np.sum(near_end == c))
         warn_absent(folder, absent)
         width = hrv.N_FEATURES if features == "hrv" else length
-        channels = 1 if features == "hrv" else len(leads) + rr * len(hrv.RR_CONTEXT_NAMES)
+        signal_channels = len(leads) * (2 if template else 1)
+        channels = 1 if features == "hrv" else signal_channels + rr * len(hrv.RR_CONTEXT_NAMES)
         splits = {part: join(p, width, channels) for part, p in pieces.items()}
         return Dataset("mitdb", splits, sample_rate, TASKS[task], info={
             "split": split, "task": task, "window_s": window_s, "lead": leads,
-            "normalize": normalize, "baseline": baseline, "rr": rr, "features": features,
-            "signal_channels": len(leads), "records": plan, "absent_records": absent,
+            "normalize": normalize, "baseline": baseline, "template": template, "rr": rr,
+            "features": features, "signal_channels": signal_channels, "records": plan, "absent_records": absent,
             "hours": hours_per_split(seconds), "aami_beats": beats, "edge_beats": edge})
 
     return cached_or_built("mitdb", options, folder, files, build, cache=cache,

@@ -88,3 +88,25 @@ def scale_to_beats(signal: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarr
         np.pad(signal, ((half, half), (0, 0))), 2 * half + 1, axis=0))   # (L, C, 2 half + 1)
     amplitude = np.median(peaks[np.clip(beats, 0, len(signal) - 1)].max(axis=2), axis=0)  # (C,)
     return (signal / np.where(amplitude > 0, amplitude, 1.0)).astype(np.float32)
+
+
+def template_difference(x: np.ndarray, beats: int) -> np.ndarray:
+    """Each beat window minus the patient's recent typical beat, float32 ``(N, T, C)``.
+
+    The template of window ``i`` is the sample-wise median of the ``beats`` windows
+    before it (``x[max(i - beats, 0) : i]``; the first window is its own template), so
+    it is causal: a device keeps the last ``beats`` windows and the same median. The
+    median follows the patient's dominant morphology (normal, or bundle-branch-block
+    beats in a patient who has them) and ignores occasional ectopic beats, so what is
+    left is how this beat departs from the patient's own norm, the cue that carries
+    across patients (beat-to-template comparison; e.g. Hamilton & Tompkins' template
+    matching, and the "average beat" features of de Chazal et al., 2004).
+
+    Args:
+        x: ``(N, T, C)`` consecutive beat windows of one record, in beat order.
+        beats: windows in the template, >= 1.
+    """
+    out = np.empty_like(x, dtype=np.float32)
+    for i in range(len(x)):
+        out[i] = x[i] - np.median(x[max(i - beats, 0):max(i, 1)], axis=0)
+    return out
