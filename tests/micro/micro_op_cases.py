@@ -310,8 +310,9 @@ def variant_shape_cases() -> list[Case]:
     for w, cin, cout in ((67, 70, 70), (9, 13, 5), (33, 5, 3), (10, 16, 1), (1, 70, 5)):
         cases.append(Case(f"pointwise shape 1x{w}x{cin} -> {cout}", [(1, w, cin)],
                           lambda x, cout=cout: layers.Conv2D(cout, 1, activation="relu")(x[0])))
-    # 1xK convs: runs of 7 and 112 values (widened), 176 and 135 (conv_1xk_s8_2x2, in place).
-    for w, cin, cout, kw, stride in ((90, 1, 16, 7, 2), (45, 16, 16, 7, 1), (40, 16, 6, 11, 1), (25, 15, 5, 9, 2)):
+    # 1xK convs: runs of 7, 112 and 448 values (widened), 528 and 549 (conv_1xk_s8_2x2, in place).
+    for w, cin, cout, kw, stride in ((90, 1, 16, 7, 2), (45, 16, 16, 7, 1), (30, 64, 6, 7, 1), (20, 48, 6, 11, 1),
+                                     (25, 61, 5, 9, 2)):
         cases.append(Case(f"conv shape 1x{w}x{cin} k(1,{kw}) s{stride} -> {cout}", [(1, w, cin)],
                           lambda x, cout=cout, kw=kw, stride=stride: layers.Conv2D(
                               cout, (1, kw), strides=stride, padding="same", activation="relu")(x[0])))

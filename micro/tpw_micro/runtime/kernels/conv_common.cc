@@ -269,7 +269,8 @@ Status EvalConv(NodeContext& node) {
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
   p->interior_row = conv_nxk_s8_generic;
   if (!fast_requant) return Status::Ok();
-  // A window is widened when it is one tap (1x1) or short (a stem's 1xK on few channels).
+  // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values (a
+  // stem's or a ResNet block's 1xK).
   const bool widen = p->walk.run == ch.group_input_stride || p->walk.run <= kMaxWidenedRun;
   if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && widen) {
     p->interior_row = conv_1xk_s8_wide_2x2;

@@ -97,11 +97,12 @@ struct ConvRow {
 // (WidenRun, 16 bytes per 4 values of a window), then two channels x two
 // windows per dot product block (PairDots).
 void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row);
-constexpr int32_t kMaxWidenedRun = 128;  // a 512-byte scratch
+constexpr int32_t kMaxWidenedRun = 512;  // a 2 kB scratch
 // WalkShape::kRun of longer windows (1xK on many channels), channel pairs in
 // one group: the same blocks on the int8 input, sign-extended as loaded, the
 // input offset folded into the sums (no scratch: a window of K x Cin values
-// would need 4 K x Cin bytes of it).
+// would need 4 K x Cin bytes of it, and a larger bound pushed a zoo model's
+// arena past TFLM's).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
 // no dilation, up to kPairTaps taps, four channels or more; whole rows: per
