@@ -295,8 +295,8 @@ def variant_shape_cases() -> list[Case]:
     stride 1 and 2, same and valid padding, rows not a multiple of 4 and longer than a
     tile (64 outputs at stride 1, 32 at stride 2), 4, 5, 11 and 70 channels; pointwise
     with input channels that leave a partial group (70, 13, 5), odd output channels and
-    odd output counts, and a single output channel; 1xK convs with short (widened) and
-    long (in place) runs."""
+    odd output counts, and a single output channel; 1xK convs on one input channel, with
+    short (widened) and long (in place) runs."""
     rng = np.random.default_rng(15)
     cases = []
     for i, (kw, stride, padding) in enumerate(
@@ -310,12 +310,15 @@ def variant_shape_cases() -> list[Case]:
     for w, cin, cout in ((67, 70, 70), (9, 13, 5), (33, 5, 3), (10, 16, 1), (1, 70, 5)):
         cases.append(Case(f"pointwise shape 1x{w}x{cin} -> {cout}", [(1, w, cin)],
                           lambda x, cout=cout: layers.Conv2D(cout, 1, activation="relu")(x[0])))
-    # 1xK convs: runs of 7, 112 and 448 values (widened), 528 and 549 (conv_1xk_s8_2x2, in place).
-    for w, cin, cout, kw, stride in ((90, 1, 16, 7, 2), (45, 16, 16, 7, 1), (30, 64, 6, 7, 1), (20, 48, 6, 11, 1),
-                                     (25, 61, 5, 9, 2)):
-        cases.append(Case(f"conv shape 1x{w}x{cin} k(1,{kw}) s{stride} -> {cout}", [(1, w, cin)],
-                          lambda x, cout=cout, kw=kw, stride=stride: layers.Conv2D(
-                              cout, (1, kw), strides=stride, padding="same", activation="relu")(x[0])))
+    # 1xK convs: one input channel (conv_1xk_s8_c1_pairs; K = 9 widened), runs of 112 and 448
+    # values (widened), 528 and 549 (conv_1xk_s8_2x2, in place).
+    for w, cin, cout, kw, stride, padding in (
+            (90, 1, 16, 7, 2, "same"), (33, 1, 3, 3, 1, "valid"), (70, 1, 5, 5, 1, "same"), (21, 1, 4, 9, 2, "same"),
+            (45, 16, 16, 7, 1, "same"), (30, 64, 6, 7, 1, "valid"), (20, 48, 6, 11, 1, "same"),
+            (25, 61, 5, 9, 2, "same")):
+        cases.append(Case(f"conv shape 1x{w}x{cin} k(1,{kw}) s{stride} {padding} -> {cout}", [(1, w, cin)],
+                          lambda x, cout=cout, kw=kw, stride=stride, padding=padding: layers.Conv2D(
+                              cout, (1, kw), strides=stride, padding=padding, activation="relu")(x[0])))
     for case in cases:
         case.amplitudes = [float(rng.choice([0.5, 1.0, 3.0]))]
         case.offsets = [float(rng.choice([0.0, 1.0, -0.5])) * case.amplitudes[0]]

@@ -269,8 +269,16 @@ Status EvalConv(NodeContext& node) {
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
   p->interior_row = conv_nxk_s8_generic;
   if (!fast_requant) return Status::Ok();
-  // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values (a
-  // stem's or a ResNet block's 1xK).
+  // One filter row walked in pairs of input positions (the whole-row variants).
+  const bool pair_rows = p->walk.rows == 1 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2);
+  if (p->walk.shape == WalkShape::kRun && ch.group_input_stride == 1 && one_group && pair_rows &&
+      p->walk.run <= kPairTaps) {
+    p->interior_row = conv_1xk_s8_c1_pairs;
+    p->whole_rows = true;
+    return node.RequestScratch(static_cast<size_t>(DepthwisePairsScratchWords()) * sizeof(uint32_t));
+  }
+  // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values
+  // (a ResNet block's 1xK).
   const bool widen = p->walk.run == ch.group_input_stride || p->walk.run <= kMaxWidenedRun;
   if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && widen) {
     p->interior_row = conv_1xk_s8_wide_2x2;
@@ -278,8 +286,8 @@ Status EvalConv(NodeContext& node) {
     return node.RequestScratch(static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
   }
   if (p->walk.shape == WalkShape::kRun && pairs_share_input) p->interior_row = conv_1xk_s8_2x2;
-  if (p->walk.shape == WalkShape::kStrided && lanes_are_channels && p->walk.rows == 1 && p->dilation_w == 1 &&
-      (p->stride_w == 1 || p->stride_w == 2) && p->walk.taps <= kPairTaps && out_depth >= 4) {
+  if (p->walk.shape == WalkShape::kStrided && lanes_are_channels && pair_rows && p->walk.taps <= kPairTaps &&
+      out_depth >= 4) {
     p->interior_row = depthwise_1xk_s8_pairs;
     p->whole_rows = true;
     return node.RequestScratch(static_cast<size_t>(DepthwisePairsScratchWords()) * sizeof(uint32_t));

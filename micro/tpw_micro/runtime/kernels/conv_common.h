@@ -113,9 +113,14 @@ void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // (w0, w1), (w2, w3)... and odd ones with (0, w0), (w1, w2)... on the same
 // input pairs.
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
+// WalkShape::kRun of a conv on one input channel (a stem), one filter row,
+// stride 1 or 2, no dilation, up to kPairTaps taps; whole rows: the channel is
+// gathered into pairs as above once per tile and every output channel sums
+// its tap pairs against them (a depthwise row with multiplier Cout).
+void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row);
 constexpr int32_t kPairTaps = 7;
-// Scratch words of depthwise_1xk_s8_pairs: one tile of one channel group
-// (140 words, 560 bytes).
+// Scratch words of depthwise_1xk_s8_pairs and conv_1xk_s8_c1_pairs: one tile
+// of one channel group (140 words, 560 bytes).
 int32_t DepthwisePairsScratchWords();
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);

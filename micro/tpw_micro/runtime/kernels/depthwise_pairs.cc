@@ -131,42 +131,75 @@ void PairOutputs(const uint32_t* g, int8_t* out, int32_t out_step, int32_t n, co
 
 }  // namespace
 
+namespace {
+
+// Tap pairs of one channel's taps w[m] = w0[m * tap_stride], m < taps (zero
+// outside): even[j] = (w[2j], w[2j+1]), odd[j] = (w[2j-1], w[2j]).
+void TapPairs(const int8_t* w0, int32_t tap_stride, int32_t taps, uint32_t* even, uint32_t* odd) {
+  auto tap = [&](int32_t m) -> int32_t { return m >= 0 && m < taps ? w0[m * tap_stride] : 0; };
+  for (int32_t j = 0; j < kWeightPairs; ++j) {
+    even[j] = Lanes(tap(2 * j), tap(2 * j + 1)), odd[j] = Lanes(tap(2 * j - 1), tap(2 * j));
+  }
+}
+
+// Output channel c's n outputs of a tile, the first at `out`, from the input
+// pairs at g (GatherPairs' layout). Stride 1: the even outputs, then the odd
+// ones, on the same pairs.
+void TileOutputs(const ConvParams& p, const ConvRow& row, int32_t c, const uint32_t* g, int8_t* out, int32_t n,
+                 const uint32_t* even, const uint32_t* odd) {
+  const bool stride_one = p.stride_w == 1;
+  const int32_t depth = row.out_depth, act_min = p.act_min, act_max = p.act_max;
+  const auto outputs = act_min == -128 && act_max == 127 ? PairOutputs<true> : PairOutputs<false>;
+  const FastRequant requant(p.multipliers[c], p.shifts[c], row.output_zero_point);
+  const uint32_t bias = BiasOf(row, c);
+  outputs(g, out, (stride_one ? 2 : 1) * depth, stride_one ? (n + 1) / 2 : n, even, bias, requant, act_min, act_max);
+  if (stride_one) outputs(g, out + depth, 2 * depth, n / 2, odd, bias, requant, act_min, act_max);
+}
+
+// Input pairs [0, pairs) of a one-channel row into wide[4i] (GatherPairs'
+// layout, lane 0 only): (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, 0 outside.
+void GatherPairsOne(const int8_t* in_row, int32_t in_w, int32_t q0, int32_t pairs, int32_t input_offset,
+                    uint32_t* wide) {
+  auto value = [&](int32_t q) -> int32_t { return q >= 0 && q < in_w ? in_row[q] + input_offset : 0; };
+  for (int32_t i = 0; i < pairs; ++i) wide[4 * i] = Lanes(value(q0 + 2 * i), value(q0 + 2 * i + 1));
+}
+
+}  // namespace
+
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t depth = row.out_depth, taps = p.walk.taps, count = row.count;
-  const bool stride_one = p.stride_w == 1;
-  const int32_t per_pair = stride_one ? 2 : 1;  // outputs starting on each input pair
+  const int32_t per_pair = p.stride_w == 1 ? 2 : 1;  // outputs starting on each input pair
   const int32_t tile = kTilePairs * per_pair;
   const uint32_t offsets = Lanes(row.input_offset, row.input_offset);
-  const int32_t act_min = p.act_min, act_max = p.act_max;
-  const auto outputs = act_min == -128 && act_max == 127 ? PairOutputs<true> : PairOutputs<false>;
   for (int32_t c0 = 0; c0 < depth; c0 += 4) {
     if (c0 + 4 > depth) c0 = depth - 4;  // the last group overlaps the one before
-    // Tap pairs of each channel: even[j] = (w[2j], w[2j+1]), odd[j] = (w[2j-1], w[2j]),
-    // taps outside [0, taps) zero.
     uint32_t even[4][kWeightPairs], odd[4][kWeightPairs];
-    for (int32_t l = 0; l < 4; ++l) {
-      auto tap = [&](int32_t m) -> int32_t { return m >= 0 && m < taps ? row.weights[m * depth + c0 + l] : 0; };
-      for (int32_t j = 0; j < kWeightPairs; ++j) {
-        even[l][j] = Lanes(tap(2 * j), tap(2 * j + 1)), odd[l][j] = Lanes(tap(2 * j - 1), tap(2 * j));
-      }
-    }
+    for (int32_t l = 0; l < 4; ++l) TapPairs(row.weights + c0 + l, depth, taps, even[l], odd[l]);
     for (int32_t t0 = 0; t0 < count; t0 += tile) {
       const int32_t n = count - t0 < tile ? count - t0 : tile;
-      const int32_t starts = (n + per_pair - 1) / per_pair;
-      GatherPairs(row.x, row.in_w, depth, c0, t0 * p.stride_w - p.width.padding, starts + kWeightPairs - 1, offsets,
-                  row.scratch);
+      GatherPairs(row.x, row.in_w, depth, c0, t0 * p.stride_w - p.width.padding,
+                  (n + per_pair - 1) / per_pair + kWeightPairs - 1, offsets, row.scratch);
       for (int32_t l = 0; l < 4; ++l) {
-        const int32_t c = c0 + l;
-        const FastRequant requant(p.multipliers[c], p.shifts[c], row.output_zero_point);
-        const uint32_t bias = BiasOf(row, c);
-        int8_t* out = row.out + t0 * depth + c;
-        // Stride 1: the even outputs, then the odd ones, on the same pairs.
-        outputs(row.scratch + l, out, per_pair * depth, starts, even[l], bias, requant, act_min, act_max);
-        if (stride_one) outputs(row.scratch + l, out + depth, 2 * depth, n / 2, odd[l], bias, requant, act_min, act_max);
+        TileOutputs(p, row, c0 + l, row.scratch + l, row.out + t0 * depth + c0 + l, n, even[l], odd[l]);
       }
     }
   }
 }
 
+void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
+  const int32_t depth = row.out_depth, taps = p.walk.run, count = row.count;
+  const int32_t per_pair = p.stride_w == 1 ? 2 : 1;
+  const int32_t tile = kTilePairs * per_pair;
+  for (int32_t t0 = 0; t0 < count; t0 += tile) {
+    const int32_t n = count - t0 < tile ? count - t0 : tile;
+    GatherPairsOne(row.x, row.in_w, t0 * p.stride_w - p.width.padding, (n + per_pair - 1) / per_pair + kWeightPairs - 1,
+                   row.input_offset, row.scratch);
+    for (int32_t c = 0; c < depth; ++c) {
+      uint32_t even[kWeightPairs], odd[kWeightPairs];
+      TapPairs(row.weights + c * p.channels.filter_stride, 1, taps, even, odd);
+      TileOutputs(p, row, c, row.scratch, row.out + t0 * depth + c, n, even, odd);
+    }
+  }
+}
 
 }  // namespace tpw
