@@ -124,9 +124,10 @@ __asm__(
 // Channels of a row against two windows widened in `wide` (WidenRun), two
 // channels at a time (an odd count's last pair overlaps the one before); `out`
 // is the first window's output, the second's outputs stored when `two`. With
-// the DSP extension, a full-range clamp and a bias, every pair but the last
-// runs in tpw_pair_blocks_s8. Everything the loop reads is a local, so the int8
-// stores cannot make GCC reload it.
+// the DSP extension, a full-range clamp and a bias, the pairs run in
+// tpw_pair_blocks_s8 (all but the last when a run is not whole words).
+// Everything the loop reads is a local, so the int8 stores cannot make GCC
+// reload it.
 void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide, int8_t* out, bool two) {
   const int32_t w_step = p.channels.filter_stride, out_step = row.out_depth, run = p.walk.run;
   const int32_t act_min = p.act_min, act_max = p.act_max, zero_point = row.output_zero_point;
@@ -138,12 +139,14 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
   auto clamp = [&](int32_t v) { return SaturateInt8(v, act_min, act_max); };
   int32_t oc = 0;
 #if defined(__ARM_FEATURE_DSP)
-  // Every pair but the last (whose second filter ends the weights) in asm.
-  if (act_min == -128 && act_max == 127 && bias != nullptr && depth > 2) {
+  // Whole pairs in asm, reading whole weight words: all of them when the run is
+  // a multiple of 4, else all but the last (whose second filter ends the weights).
+  const int32_t asm_pairs = run % 4 == 0 ? depth / 2 : (depth - 1) / 2;
+  if (act_min == -128 && act_max == 127 && bias != nullptr && asm_pairs > 0) {
     PairBlocks blocks = {weights, w_step, wide, (run + 3) / 4, bias, multipliers, shifts, 2 * zero_point + 1,
-                         out, two ? out_step : 0, (depth - 1) / 2};
+                         out, two ? out_step : 0, asm_pairs};
     tpw_pair_blocks_s8(&blocks);
-    oc = 2 * ((depth - 1) / 2);
+    oc = 2 * asm_pairs;
   }
 #endif
   for (; oc < depth; oc += 2) {
