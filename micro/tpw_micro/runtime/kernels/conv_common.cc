@@ -164,7 +164,7 @@ void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
   ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
     OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t x_step) {
-      PairDots<2>(w, p.channels.filter_stride, p.walk.run, Int8Inputs<2>{x, x_step}, sums);
+      PairDots(w, p.channels.filter_stride, p.walk.run, Int8Inputs{x, x_step}, sums);
     });
   });
 }

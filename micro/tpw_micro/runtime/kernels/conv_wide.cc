@@ -155,7 +155,7 @@ void ChannelPairs(const ConvParams& p, const ConvRow& row, const uint32_t* wide,
     const uint32_t b1 = bias != nullptr ? static_cast<uint32_t>(bias[oc + 1]) : 0u;
     uint32_t sums[4] = {b0, b0, b1, b1};
     // Filter oc + 1 is followed by filter oc + 2's weights unless it is the last.
-    PairDots<2>(weights + oc * w_step, w_step, run, WidenedInputs<2>{wide}, sums, oc + 2 < depth);
+    PairDots(weights + oc * w_step, w_step, run, WidenedInputs{wide}, sums, oc + 2 < depth);
     const FastRequant r0(multipliers[oc], shifts[oc], zero_point);
     const FastRequant r1(multipliers[oc + 1], shifts[oc + 1], zero_point);
     out[oc] = clamp(r0(sums[0]));
@@ -176,8 +176,8 @@ void conv_1xk_s8_wide_2x2(const ConvParams& p, const ConvRow& row) {
   // An odd last window is widened into both slots, its outputs stored once.
   for (int32_t count = row.count; count > 0; count -= 2, x += 2 * x_step, out += 2 * out_step) {
     const bool two = count >= 2;
-    WidenRun(x, run, row.input_offset, row.scratch, 4);
-    WidenRun(two ? x + x_step : x, run, row.input_offset, row.scratch + 2, 4);
+    WidenRun(x, run, row.input_offset, row.scratch);
+    WidenRun(two ? x + x_step : x, run, row.input_offset, row.scratch + 2);
     ChannelPairs(p, row, row.scratch, out, two);
   }
 }

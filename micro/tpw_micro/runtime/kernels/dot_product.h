@@ -110,10 +110,11 @@ inline uint32_t RunDot(const int8_t* w, const int8_t* x, int32_t n, int32_t inpu
 // A widened run: the n int8 values at x plus input_offset as int16 lanes, four
 // values a group of two words, dst[0] = (x[0], x[2]) and dst[1] = (x[1], x[3])
 // (the lane order SXTB16 gives a weight word, so a weight word needs no
-// shuffle), groups `group_step` words apart; lanes past n are 0.
-inline void WidenRun(const int8_t* x, int32_t n, int32_t input_offset, uint32_t* dst, int32_t group_step) {
+// shuffle), groups 4 words apart so that two windows interleave; lanes past n
+// are 0.
+inline void WidenRun(const int8_t* x, int32_t n, int32_t input_offset, uint32_t* dst) {
   const uint32_t offsets = Lanes(input_offset, input_offset);
-  for (; n >= 4; n -= 4, x += 4, dst += group_step) {
+  for (; n >= 4; n -= 4, x += 4, dst += 4) {
     const uint32_t v = Load4(x);
     dst[0] = Sxtab16(offsets, v), dst[1] = Sxtab16Ror8(offsets, v);
   }
@@ -124,71 +125,61 @@ inline void WidenRun(const int8_t* x, int32_t n, int32_t input_offset, uint32_t*
   }
 }
 
-// Lanes of four values of each of two windows (PairDots; the second window's
-// are unused with one).
+// Lanes of four values of each of two windows k: lane[2k] = (x_k[i], x_k[i+2]),
+// lane[2k+1] = (x_k[i+1], x_k[i+3]).
 struct InputLanes {
   uint32_t lane[4];
 };
 
-// PairDots inputs read from kWindows widened runs interleaved group by group
-// (WidenRun with group_step 2 * kWindows, the second run 2 words after the first).
-template <int kWindows>
+// PairDots inputs read from two widened runs interleaved group by group
+// (WidenRun, the second run 2 words after the first).
 struct WidenedInputs {
   const uint32_t* x;
   InputLanes operator()(int32_t i, int32_t) const {
-    const uint32_t* g = x + i / 4 * 2 * kWindows;
-    return {{g[0], g[1], kWindows == 2 ? g[2] : 0u, kWindows == 2 ? g[3] : 0u}};
+    const uint32_t* g = x + i;  // 4 words a group of 4 values
+    return {{g[0], g[1], g[2], g[3]}};
   }
 };
 
-// sums[c * kWindows + k] += sum over i < n of w[c * w_step + i] * x_k[i] for two
-// filters c and kWindows (1 or 2) windows x_k whose values come from
-// inputs(i, n, lanes) as int16 lanes: for values i..i+3 of each window k,
-// lanes[2k] = (x_k[i], x_k[i+2]) and lanes[2k+1] = (x_k[i+1], x_k[i+3]), zero
-// past n (the order SXTB16 gives a weight word, so weights need no shuffle).
-// Every weight word is loaded and sign-extended once for both windows and
-// every input word feeds both filters: 8 SMLADs per two weight words.
-// whole_words: n is rounded up to a multiple of 4, the caller knowing that
-// both filters are followed by at least that many bytes and that the inputs
-// past n are zero (a widened run's last group), so no partial step is needed.
-template <int kWindows, typename Inputs>
-[[gnu::always_inline]] inline void PairDots(const int8_t* w, int32_t w_step, int32_t n, Inputs inputs, uint32_t* sums,
-                                             bool whole_words = false) {
-  if (whole_words) n = (n + 3) & ~3;
-  static_assert(kWindows == 1 || kWindows == 2, "one or two windows");
-  constexpr bool kTwo = kWindows == 2;
-  uint32_t s00 = sums[0], s01 = kTwo ? sums[1] : 0u;
-  uint32_t s10 = sums[kWindows], s11 = kTwo ? sums[3] : 0u;
-  auto step = [&](uint32_t a, uint32_t b, const InputLanes& lanes) {
-    const uint32_t* g = lanes.lane;
-    const uint32_t a02 = Sxtb16(a), a13 = Sxtb16Ror8(a);
-    s00 = Smlad(a13, g[1], Smlad(a02, g[0], s00));
-    if (kTwo) s01 = Smlad(a13, g[3], Smlad(a02, g[2], s01));
-    const uint32_t b02 = Sxtb16(b), b13 = Sxtb16Ror8(b);
-    s10 = Smlad(b13, g[1], Smlad(b02, g[0], s10));
-    if (kTwo) s11 = Smlad(b13, g[3], Smlad(b02, g[2], s11));
-  };
-  int32_t i = 0;
-  for (; i + 4 <= n; i += 4) step(Load4(w + i), Load4(w + w_step + i), inputs(i, 4));
-  if (i < n) step(LoadPartial(w + i, n - i), LoadPartial(w + w_step + i, n - i), inputs(i, n - i));
-  sums[0] = s00;
-  sums[kWindows] = s10;
-  if (kTwo) sums[1] = s01, sums[3] = s11;
-}
-
-// PairDots inputs read from kWindows int8 runs x_step apart, sign-extended as
-// they are loaded (the input offset is left to the caller).
-template <int kWindows>
+// PairDots inputs read from two int8 runs x_step apart, sign-extended as they
+// are loaded (the input offset is left to the caller).
 struct Int8Inputs {
   const int8_t* x;
   int32_t x_step;
   InputLanes operator()(int32_t i, int32_t n) const {
     const uint32_t v = n == 4 ? Load4(x + i) : LoadPartial(x + i, n);
-    uint32_t u = 0;
-    if (kWindows == 2) u = n == 4 ? Load4(x + x_step + i) : LoadPartial(x + x_step + i, n);
+    const uint32_t u = n == 4 ? Load4(x + x_step + i) : LoadPartial(x + x_step + i, n);
     return {{Sxtb16(v), Sxtb16Ror8(v), Sxtb16(u), Sxtb16Ror8(u)}};
   }
 };
+
+// sums[2c + k] += sum over i < n of w[c * w_step + i] * x_k[i] for two filters c
+// and two windows x_k whose values come from inputs(i, n) as InputLanes, zero
+// past n (the lane order SXTB16 gives a weight word, so weights need no
+// shuffle). Every weight word is loaded and sign-extended once for both
+// windows and every input word feeds both filters: 8 SMLADs per two weight
+// words. whole_words: n is rounded up to a multiple of 4, the caller knowing
+// that both filters are followed by at least that many bytes and that the
+// inputs past n are zero (a widened run's last group), so no partial step.
+template <typename Inputs>
+[[gnu::always_inline]] inline void PairDots(const int8_t* w, int32_t w_step, int32_t n, Inputs inputs, uint32_t* sums,
+                                             bool whole_words = false) {
+  if (whole_words) n = (n + 3) & ~3;
+  uint32_t s00 = sums[0], s01 = sums[1], s10 = sums[2], s11 = sums[3];
+  auto step = [&](uint32_t a, uint32_t b, const InputLanes& lanes) {
+    const uint32_t* g = lanes.lane;
+    const uint32_t a02 = Sxtb16(a), a13 = Sxtb16Ror8(a);
+    s00 = Smlad(a13, g[1], Smlad(a02, g[0], s00));
+    s01 = Smlad(a13, g[3], Smlad(a02, g[2], s01));
+    const uint32_t b02 = Sxtb16(b), b13 = Sxtb16Ror8(b);
+    s10 = Smlad(b13, g[1], Smlad(b02, g[0], s10));
+    s11 = Smlad(b13, g[3], Smlad(b02, g[2], s11));
+  };
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) step(Load4(w + i), Load4(w + w_step + i), inputs(i, 4));
+  if (i < n) step(LoadPartial(w + i, n - i), LoadPartial(w + w_step + i, n - i), inputs(i, n - i));
+  sums[0] = s00, sums[1] = s01, sums[2] = s10, sums[3] = s11;
+}
 
 }  // namespace tpw
 
