@@ -95,78 +95,47 @@ void GenericChannels(const ConvParams& p, const ConvRow& row, int32_t oc_begin, 
   }
 }
 
-// Channels [oc, oc + kChannels) of a row, kWindows (1 or 2) windows at a time;
-// dots(x, sums, x_step) adds kChannels x kWindows window sums (sums[c * kWindows
-// + k], window k at x + k * x_step) to their starting values `base`. An odd
-// last window runs as a block of itself twice (x_step 0), its first outputs
-// stored. The requantizers and clamp bounds are local so the int8 stores cannot
-// alias them.
-template <int kChannels, int kWindows, typename Dots>
-void ChannelBlocks(const ConvParams& p, const ConvRow& row, int32_t oc, const uint32_t* base, Dots dots) {
-  FastRequant requant[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
+// Channels oc and oc + 1 of a row (one input run), two windows at a time,
+// summed without the input offset: every tap of an interior window is inside
+// the input, so the offset's share of a sum is input_offset * sum(w), the same
+// for every window and added once to its start (modulo 2^32 like the sum). An
+// odd last window runs as a block of itself twice (x_step 0), its first
+// outputs stored. The requantizers and clamp bounds are local so the int8
+// stores cannot alias them.
+void ChannelPairInPlace(const ConvParams& p, const ConvRow& row, int32_t oc) {
+  const int32_t w_step = p.channels.filter_stride, run = p.walk.run, out_step = row.out_depth;
+  const int32_t act_min = p.act_min, act_max = p.act_max;
+  const int8_t* w = row.weights + oc * w_step;
+  uint32_t base[2];
+  FastRequant requant[2];
+  for (int c = 0; c < 2; ++c) {
+    uint32_t weight_sum = 0;
+    for (int32_t i = 0; i < run; ++i) weight_sum += static_cast<uint32_t>(w[c * w_step + i]);
+    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
     requant[c] = FastRequant(p.multipliers[oc + c], p.shifts[oc + c], row.output_zero_point);
   }
-  const int32_t act_min = p.act_min, act_max = p.act_max, out_step = row.out_depth;
   const int8_t* x = row.x + (oc / p.channels.channels_per_group) * p.channels.group_input_stride;
   int8_t* out = row.out + oc;
-  for (int32_t count = row.count; count > 0; count -= kWindows, x += kWindows * row.x_step, out += kWindows * out_step) {
-    const int windows = count < kWindows ? 1 : kWindows;
-    uint32_t sums[kWindows * kChannels];
-    for (int i = 0; i < kWindows * kChannels; ++i) sums[i] = base[i / kWindows];
-    dots(x, sums, windows == kWindows ? row.x_step : 0);
-#pragma GCC unroll 4
-    for (int c = 0; c < kChannels; ++c) {
-      out[c] = SaturateInt8(requant[c](sums[c * kWindows]), act_min, act_max);
-      if (windows == 2) out[out_step + c] = SaturateInt8(requant[c](sums[c * kWindows + 1]), act_min, act_max);
+  for (int32_t count = row.count; count > 0; count -= 2, x += 2 * row.x_step, out += 2 * out_step) {
+    const bool two = count >= 2;
+    uint32_t sums[4] = {base[0], base[0], base[1], base[1]};
+    PairDots(w, w_step, run, Int8Inputs{x, two ? row.x_step : 0}, sums);
+    out[0] = SaturateInt8(requant[0](sums[0]), act_min, act_max);
+    out[1] = SaturateInt8(requant[1](sums[2]), act_min, act_max);
+    if (two) {
+      out[out_step] = SaturateInt8(requant[0](sums[1]), act_min, act_max);
+      out[out_step + 1] = SaturateInt8(requant[1](sums[3]), act_min, act_max);
     }
   }
-}
-
-// Channels [oc, oc + kChannels) of a row summed by dots(w, x, sums, windows)
-// without the input offset: every tap of an interior window is inside the
-// input, so the offset's share of a sum is input_offset * sum(w), the same for
-// every window and added once to its base (modulo 2^32 like the sum). Channel
-// c's weights start at w + c * filter_stride.
-template <int kChannels, int kWindows, typename Dots>
-void OffsetFoldedChannels(const ConvParams& p, const ConvRow& row, int32_t oc, Dots dots) {
-  const WindowWalk& walk = p.walk;
-  const int8_t* w = row.weights + oc * p.channels.filter_stride;
-  uint32_t base[kChannels];
-  for (int c = 0; c < kChannels; ++c) {
-    const int8_t* wc = w + c * p.channels.filter_stride;
-    uint32_t weight_sum = 0;
-    for (int32_t t = 0; t < walk.taps; ++t) {
-      for (int32_t i = 0; i < walk.run; ++i) weight_sum += static_cast<uint32_t>(wc[t * walk.tap_w + i]);
-    }
-    base[c] = BiasOf(row, oc + c) + static_cast<uint32_t>(row.input_offset) * weight_sum;
-  }
-  ChannelBlocks<kChannels, kWindows>(p, row, oc, base, [&](const int8_t* x, uint32_t* sums, int32_t x_step) {
-    dots(w, x, sums, x_step);
-  });
-}
-
-// block(oc) for channels [oc, oc + kChannels) in blocks over the row's
-// channels; when kChannels does not divide them, the last block ends at the
-// last channel and overlaps the one before (those channels are written twice
-// with the same values), so every channel runs blocked. Fewer channels than a
-// block take the generic walk.
-template <int kChannels, typename Block>
-void ChannelsInBlocks(const ConvParams& p, const ConvRow& row, Block block) {
-  if (row.out_depth < kChannels) return GenericChannels(p, row, 0, row.out_depth);
-  int32_t oc = 0;
-  for (; oc + kChannels <= row.out_depth; oc += kChannels) block(oc);
-  if (oc < row.out_depth) block(row.out_depth - kChannels);
 }
 
 }  // namespace
 
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row) {
-  ChannelsInBlocks<2>(p, row, [&](int32_t oc) {
-    OffsetFoldedChannels<2, 2>(p, row, oc, [&](const int8_t* w, const int8_t* x, uint32_t* sums, int32_t x_step) {
-      PairDots(w, p.channels.filter_stride, p.walk.run, Int8Inputs{x, x_step}, sums);
-    });
-  });
+  const int32_t depth = row.out_depth;
+  if (depth < 2) return GenericChannels(p, row, 0, depth);
+  // An odd count's last pair overlaps the one before (same values written twice).
+  for (int32_t oc = 0; oc < depth; oc += 2) ChannelPairInPlace(p, row, oc + 2 > depth ? depth - 2 : oc);
 }
 
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row) { GenericChannels(p, row, 0, row.out_depth); }
