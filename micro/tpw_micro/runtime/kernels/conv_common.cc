@@ -244,7 +244,8 @@ Status EvalConv(NodeContext& node) {
       p->walk.run <= kPairTaps) {
     p->interior_row = conv_1xk_s8_c1_pairs;
     p->whole_rows = true;
-    return node.RequestScratch(static_cast<size_t>(DepthwisePairsScratchWords()) * sizeof(uint32_t));
+    const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
+    return node.RequestScratch(static_cast<size_t>(words) * sizeof(uint32_t));
   }
   // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values
   // (a ResNet block's 1xK).
@@ -259,7 +260,8 @@ Status EvalConv(NodeContext& node) {
       out_depth >= 4) {
     p->interior_row = depthwise_1xk_s8_pairs;
     p->whole_rows = true;
-    return node.RequestScratch(static_cast<size_t>(DepthwisePairsScratchWords()) * sizeof(uint32_t));
+    const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
+    return node.RequestScratch(static_cast<size_t>(words) * sizeof(uint32_t));
   }
   return Status::Ok();
 }

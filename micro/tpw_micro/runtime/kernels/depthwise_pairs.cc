@@ -10,7 +10,7 @@ namespace tpw {
 namespace {
 
 constexpr int32_t kWeightPairs = (kPairTaps + 1) / 2;  // tap pairs an output sums
-constexpr int32_t kTilePairs = 32;                      // input pairs a tile's outputs start on
+constexpr int32_t kTilePairs = 64;                      // input pairs a tile's outputs start on
 
 // Input pairs [0, pairs) of channels c0..c0+3 of one row into `wide`: pair i of
 // channel c0 + l is (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, in wide[4i + l]
@@ -53,7 +53,11 @@ void GatherPairs(const int8_t* in_row, int32_t in_w, int32_t depth, int32_t c0, 
 
 }  // namespace
 
-int32_t DepthwisePairsScratchWords() { return 4 * (kTilePairs + kWeightPairs - 1); }
+int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride) {
+  const int32_t per_pair = stride == 1 ? 2 : 1;
+  const int32_t starts = (out_w + per_pair - 1) / per_pair;  // a row's input pairs outputs start on
+  return 4 * ((starts < kTilePairs ? starts : kTilePairs) + kWeightPairs - 1);
+}
 
 namespace {
 
