@@ -6,8 +6,8 @@ what ``tpw-cv`` runs: every fold trains, exports and scores its INT8 file), run 
 ``OUT/<dataset>-<recipe>-<model>-k<K>``; flash is the written file's size (the largest over the
 folds). Recipes: ``now`` is ``tpw-export``'s defaults (the loader's default options and the
 dataset's training defaults, :data:`tpw_tf.train.recipe.DATASET_RECIPES`); ``before`` is the
-defaults before issue 14 (:data:`BEFORE`), so the two rows of a dataset compare them. The model is
-``hypertinypw`` with 10 epochs (MIT-BIH pools DS1) unless ``--models`` / ``--epochs`` say otherwise. Targets (issue 14): MIT-BIH V vs rest
+defaults before issue 14 (:data:`BEFORE`: 10 epochs, the zoo's config), so the two rows of a dataset
+compare them. The model is ``hypertinypw`` (MIT-BIH pools DS1) unless ``--models`` says otherwise. Targets (issue 14): MIT-BIH V vs rest
 macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
 <= 32 KiB; Speech Commands accuracy >= 88% (mean over folds, speaker-disjoint) at <= 64 KiB.
 "misses by" is the target minus the figure and the bytes over budget ("met" when reached).
@@ -22,6 +22,8 @@ import json
 import os
 from pathlib import Path
 
+from tpw_tf.data import mitdb
+
 REPO = Path(__file__).resolve().parents[1]
 # dataset -> (shared-data folder, metric, judged on, target, flash budget in bytes)
 TARGETS = {
@@ -30,12 +32,12 @@ TARGETS = {
     "speech": ("speech_commands", "accuracy", "mean", 0.88, 64 * 1024),
 }
 
-# The defaults before issue 14, spelled out: (loader options, training options) per dataset.
+# The defaults before issue 14, spelled out per dataset: loader options, training options, the
+# default model's config and epochs.
 BEFORE = {
-    "mitdb": ({"window_s": 5.0, "sample_rate": 360.0, "lead": "MLII", "normalize": "window",
-               "baseline": False, "rr": False}, {"augment": False}),
-    "ptbxl": ({"lead": "II"}, {"augment": False}),
-    "speech": ({}, {"augment": False}),
+    "mitdb": {"options": mitdb.PAPER_INPUTS, "train": {"augment": False}, "model": {"width": 32}, "epochs": 10},
+    "ptbxl": {"options": {"lead": "II"}, "train": {"augment": False}, "model": {"width": 32}, "epochs": 10},
+    "speech": {"options": {}, "train": {"augment": False}, "model": {"width": 32}, "epochs": 10},
 }
 RECIPES = ("before", "now")
 
@@ -51,11 +53,15 @@ def run_row(dataset_name: str, recipe: str, model: str, args) -> dict:
     from tpw_tf import data
 
     quiet_tensorflow()
-    options, training = BEFORE[dataset_name] if recipe == "before" else ({}, {})
+    before = BEFORE[dataset_name] if recipe == "before" else {}
+    options, training = before.get("options", {}), before.get("train", {})
+    epochs = before.get("epochs") if args.epochs is None else args.epochs
+    config = before.get("model") if model == "hypertinypw" else None
     dataset = data.load(dataset_name, data_dir=args.data_root / TARGETS[dataset_name][0],
                         **{**POOL_OPTIONS.get(dataset_name, {}), **options})
     report = cross_validate(dataset, folder(args, dataset_name, recipe, model), folds=args.folds,
-                            model_name=model, epochs=args.epochs, seed=0, progress=False, recipe=training)
+                            model_name=model, model_config=config, epochs=epochs, seed=0, progress=False,
+                            recipe=training)
     return {**report, "recipe_name": recipe}
 
 
@@ -87,7 +93,7 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
     parser.add_argument("--models", nargs="+", default=["hypertinypw"])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the dataset's (tpw-export's)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "cv-bench")
     parser.add_argument("--print-only", action="store_true", help="no training: the finished runs in OUT")
     args = parser.parse_args()

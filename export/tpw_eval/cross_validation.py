@@ -1,7 +1,10 @@
 """``tpw-cv``: grouped k-fold cross-validation over patients / speakers, scored on the INT8 file that ships.
 
-    tpw-cv --dataset D [--folds 5] [--out DIR] [--model M] [-m KEY=VALUE] [-o KEY=VALUE]
-           [--data-dir DIR] [--epochs 10] [--seed 0] [--bits 8] [--resamples 1000] [--quiet]
+    tpw-cv --dataset D [--folds 5] [--out DIR] [--model M] [-m KEY=VALUE] [-o KEY=VALUE] [-t KEY=VALUE]
+           [--data-dir DIR] [--epochs N] [--seed 0] [--bits 8] [--resamples 1000] [--quiet]
+
+Epochs, model config and training options default to the dataset's, as ``tpw-export``'s do
+(:data:`tpw_tf.train.recipe.DATASET_DEFAULTS`).
 
 Protocol (issue 14):
 
@@ -255,7 +258,7 @@ def summarize(results: list[dict], *, num_classes: int, resamples: int, seed: in
 
 
 def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_name: str = "hypertinypw",
-                   model_config: dict | None = None, epochs: int = 10, seed: int = 0, bits: int = 8,
+                   model_config: dict | None = None, epochs: int | None = None, seed: int = 0, bits: int = 8,
                    resamples: int = 1000, progress: bool = True, log=None, recipe: dict | None = None) -> dict:
     """Grouped k-fold cross-validation of ``model_name`` on ``dataset`` (every split pooled), resumable in ``out``.
 
@@ -268,9 +271,10 @@ def cross_validate(dataset: data.Dataset, out: Path, *, folds: int = 5, model_na
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     from tpw_tf.data import hrv
     from tpw_tf.models import input_features
-    from tpw_tf.train.recipe import dataset_recipe
+    from tpw_tf.train.recipe import dataset_model_config, dataset_recipe, defaults_for
 
-    model_config = dict(model_config or {})
+    model_config = dataset_model_config(dataset.name, model_name, model_config)
+    epochs = defaults_for(dataset.name).epochs if epochs is None else epochs
     if input_features(model_name) == "hrv" and dataset.info.get("features") != "hrv":
         dataset = hrv.hrv_features(dataset)  # as tpw_export.pipeline.run does for such a model
     pool = pooled(dataset)
@@ -360,7 +364,8 @@ def parse_args(argv):
     parser.add_argument("--data-dir", type=Path, default=None, help="an existing copy of the dataset")
     parser.add_argument("-t", "--train-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a training recipe option (repeatable), as for tpw-export, e.g. -t augment=true")
-    parser.add_argument("--epochs", type=int, default=10, help="training epochs per fold (default 10)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs per fold (default: the dataset's, "
+                                                                  "as for tpw-export)")
     parser.add_argument("--seed", type=int, default=0, help="training, fold and bootstrap seed (default 0)")
     parser.add_argument("--bits", type=int, default=8, help="packing bits of the generator side (4, 6, 8)")
     parser.add_argument("--resamples", type=int, default=1000, help="group bootstrap resamples per fold")
@@ -374,7 +379,7 @@ def main(argv=None) -> int:
     def body() -> None:
         from tpw_export.packing import PACKING_BITS
 
-        if args.epochs < 1:
+        if args.epochs is not None and args.epochs < 1:
             raise TpwError(f"--epochs must be >= 1, got {args.epochs}")
         if args.seed < 0 or args.resamples < 1:
             raise TpwError(f"--seed must be >= 0 and --resamples >= 1, got {args.seed} and {args.resamples}")

@@ -25,7 +25,8 @@ def parse_args(argv):
     parser.add_argument("-m", "--model-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a zoo model config value, e.g. -m width=64 -m head=shared_basis (repeatable; "
                              "recorded in the ledger)")
-    parser.add_argument("--epochs", type=int, default=10, help="training epochs (default: 10)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs (default: the dataset's, 10 unless docs/results.md's recipe says more)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument("--bits", type=int, default=8, choices=PACKING_BITS,
                         help="packing precision of generator, heads and codes (default: 8)")
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
 
     def body() -> None:
         paths = output_paths(args.out)
-        if args.epochs < 1:
+        if args.epochs is not None and args.epochs < 1:
             raise TpwError(f"--epochs must be >= 1, got {args.epochs}")
         if args.seed < 0:  # numpy and Keras seeds are unsigned
             raise TpwError(f"--seed must be >= 0, got {args.seed}")

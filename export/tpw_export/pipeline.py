@@ -24,7 +24,7 @@ from tpw_tf import data, train
 from tpw_tf.data import hrv
 from tpw_tf.errors import TpwError, first_line
 from tpw_tf.models import build_model, input_features
-from tpw_tf.train.recipe import dataset_recipe
+from tpw_tf.train.recipe import dataset_model_config, dataset_recipe, defaults_for
 
 CALIBRATION_WINDOWS = 256
 # --compress choice -> what QAT preserves of it
@@ -205,7 +205,7 @@ def calibration_subset(split: data.Split, seed: int) -> np.ndarray:
     return split.x[np.sort(order)]
 
 
-def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed: int = 0, bits: int = 8,
+def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int | None = None, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
         model_config: dict | None = None, dataset_options: dict | None = None,
         compress: str | None = None, qat: bool = False, schedule: str = "baked",
@@ -213,9 +213,9 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     """Load the data, train (or load) a model, :func:`export_model` it and check parity.
 
     ``dataset_options`` are passed to :func:`tpw_tf.data.load` (e.g. ``split``, ``folds``),
-    ``model_config`` to the zoo's builder, ``recipe`` (training options over the dataset's
-    defaults, :func:`tpw_tf.train.recipe.dataset_recipe`) to the training loop; all three
-    are recorded in the ledger. ``compress``
+    ``model_config`` to the zoo's builder, ``recipe`` to the training loop; ``epochs``,
+    ``model_config`` and ``recipe`` go over the dataset's defaults
+    (:data:`tpw_tf.train.recipe.DATASET_DEFAULTS`). All are recorded in the ledger. ``compress``
     and ``qat`` fine-tune on the training split, ``schedule`` picks the written file
     (see :func:`export_model`).
 
@@ -232,10 +232,12 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
     if checkpoint is not None:
         check_checkpoint(model, checkpoint, ds.input_shape, ds.num_classes)
     else:
+        model_config = dataset_model_config(dataset, model_name, model_config)
         train.seed_everything(seed)
-        model = build_model(model_name, ds.input_shape, ds.num_classes, **(model_config or {}))
+        model = build_model(model_name, ds.input_shape, ds.num_classes, **model_config)
     check_schedule(model, schedule, compress, bits)  # before the long work
     recipe = dataset_recipe(ds.name, **(recipe or {}))
+    epochs = defaults_for(ds.name).epochs if epochs is None else epochs
     if checkpoint is None:
         model = train.train(model, ds, epochs=epochs, seed=seed, progress=progress, **recipe)
     exported = export_model(model, calibration_subset(train_split, seed), bits=bits, compress=compress,
@@ -260,5 +262,5 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int = 10, seed
                           f"file on {parity['decoded_mismatched_windows']} of {parity['windows']} windows")
     exported.extra.update(dataset=dataset, dataset_options=dict(dataset_options or {}),
                           model_config=dict(model_config or {}),
-                          recipe=None if checkpoint is not None else recipe, parity=parity)
+                          **({} if checkpoint is not None else {"recipe": recipe, "epochs": epochs}), parity=parity)
     return exported, ds

@@ -79,7 +79,7 @@ def test_record_scale_makes_the_median_beat_one(shared):
 
 def test_loader_adds_the_rr_channels_after_the_leads(shared):
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=1.0, sample_rate=180.0,
-              normalize="record", baseline=True, rr=True, records=["119"], cache=False)
+              normalize="record", baseline=True, template=0, rr=True, records=["119"], cache=False)
     assert ds.input_shape == (1, 180, 1 + len(hrv.RR_CONTEXT_NAMES))
     assert ds.info["signal_channels"] == 1
     x = ds.splits["val"].x  # 119 is in DS1_VAL
@@ -100,7 +100,7 @@ def test_normalize_option_errors_name_it(shared, value, message):
 
 def test_old_normalize_flags_still_mean_window_and_none(shared):
     kwargs = dict(data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5, sample_rate=180.0,
-                  records=["115"], cache=False)
+                  baseline=False, template=0, rr=False, records=["115"], cache=False)
     assert np.array_equal(load("mitdb", normalize=True, **kwargs).splits["test"].x,
                           load("mitdb", normalize="window", **kwargs).splits["test"].x)
     raw = load("mitdb", normalize=False, **kwargs).splits["test"].x
@@ -111,7 +111,8 @@ def test_old_normalize_flags_still_mean_window_and_none(shared):
 def test_other_lead_is_each_records_second_signal(shared):
     """Record 114 stores V5 first and MLII second; 101 stores MLII then V1."""
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5, sample_rate=180.0,
-              normalize="none", lead=["MLII", "other"], records=["101", "114"], cache=False)
+              normalize="none", baseline=False, template=0, rr=False, lead=["MLII", "other"],
+              records=["101", "114"], cache=False)
     assert ds.input_shape == (1, 90, 2) and ds.info["signal_channels"] == 2
     for record, second in (("101", "V1"), ("114", "V5")):
         signal = windows.resample(read_signal(shared / "mitdb" / record, leads=["MLII", second]), 360.0, 180.0)
@@ -136,7 +137,7 @@ def test_template_difference_is_small_for_the_patients_usual_beats_and_large_for
     """Record 207 is mostly bundle-branch-block beats with ventricular ones among them: the template
     follows the patient's usual (wide) beats, so those differ little from it and V beats a lot."""
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=1.0, sample_rate=180.0,
-              baseline=True, template=32, records=["207"], cache=False)
+              baseline=True, template=32, rr=False, records=["207"], cache=False)
     split = ds.splits["train"]
     assert ds.input_shape == (1, 180, 2) and ds.info["signal_channels"] == 2
     energy = np.sqrt(np.mean(split.x[:, 0, :, 1] ** 2, axis=1))  # in units of each window's spread

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 import wfdb
 
-from tpw_tf.data import load, windows
+from tpw_tf.data import load, mitdb, windows
 from tpw_tf.data.cli import main
 from tpw_tf.data.records import read_annotation, read_signal
+
+# The paper's 5 s windows at 360 Hz, the inputs these cases were written against.
+PAPER_OPTIONS = [arg for key, value in mitdb.PAPER_INPUTS.items()
+                 for arg in ("-o", f"{key}={str(value).lower() if isinstance(value, bool) else value}")]
 
 
 def _wfdb_signal(record) -> np.ndarray:
@@ -25,7 +29,7 @@ def test_odd_212_reads_every_sample_as_wfdb(case):
 
 def test_odd_212_loads_through_the_command_line(case, capsys):
     argv = ["info", "mitdb", "--data-dir", str(case("wfdb-odd-212")), "-o", "split=ds1-patients",
-            "-o", "records=101", "--no-cache"]
+            "-o", "records=101", "--no-cache", *PAPER_OPTIONS]
     assert main(argv) == 0
     out = capsys.readouterr().out
     # 5 s windows: the beats at 1,080 ... 2,580 have 900 samples on both sides.
@@ -60,7 +64,7 @@ def test_no_window_is_made_past_the_end(case, where):
     folder = case(f"wfdb-annotation-past-end/{where}")
     with pytest.warns(UserWarning, match="outside the signal"):
         ds = load("mitdb", data_dir=folder, split="ds1-patients", records=["101"],
-                  window_s=0.5, normalize=False, cache=False)
+                  **{**mitdb.PAPER_INPUTS, "window_s": 0.5, "normalize": False}, cache=False)
     train = ds.splits["train"]
     signal = _wfdb_signal(folder / "101")[:, 0]
     reference = wfdb.rdann(str(folder / "101"), "atr")
@@ -82,7 +86,7 @@ def test_annotation_past_the_end_is_a_warning_on_the_command_line(case, capsys):
 
 def test_beats_too_near_an_end_for_a_window_are_counted_not_padded(case):
     ds = load("mitdb", data_dir=case("wfdb-odd-212"), split="ds1-patients", records=["101"],
-              cache=False)
+              **mitdb.PAPER_INPUTS, cache=False)
     # Beats at 180 ... 3,180 of 3,601 samples, 900-sample half windows: 1,080 ... 2,580 fit.
     assert ds.info["aami_beats"]["train"] == {"N": 6, "S": 0, "V": 0, "F": 0, "Q": 0}
     assert ds.info["edge_beats"]["train"] == {"N": 4, "S": 0, "V": 1, "F": 0, "Q": 0}

@@ -16,7 +16,8 @@ def test_info_prints_counts_priors_and_hours_per_split(shared, capsys):
     out = capsys.readouterr().out
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients",
               records=["106", "115", "119"], window_s=0.5)
-    assert out.startswith("dataset mitdb: input (1, 180, 1), 360 samples/s, 2 classes")
+    # the default inputs: the beat, its template difference and 4 RR channels, at 180 Hz
+    assert out.startswith("dataset mitdb: input (1, 90, 6), 180 samples/s, 2 classes")
     for split, groups in (("train", 0), ("val", 1), ("test", 2)):
         part = ds.splits[split]
         counts = np.bincount(part.y, minlength=2)

@@ -20,7 +20,7 @@ PUBLISHED_DS1 = {"N": 45_866, "S": 944, "V": 3_788, "F": 415, "Q": 8}
 def aami(shared):
     """DS1 split patient-disjointly, 5 classes, 1 s windows (short for speed)."""
     return load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", task="aami",
-                window_s=1.0, cache=False)
+                **{**mitdb.PAPER_INPUTS, "window_s": 1.0}, cache=False)
 
 
 def test_ds1_aami_counts_equal_the_published_ones(aami):
@@ -62,7 +62,7 @@ def test_window_is_centred_on_the_beat_of_the_mlii_lead(shared, aami):
 
 def test_binary_task_marks_v_and_e_beats(shared):
     binary = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", window_s=0.5,
-                  sample_rate=180.0, records=["106", "119"], cache=False)
+                  sample_rate=180.0, template=0, rr=False, records=["106", "119"], cache=False)
     assert binary.class_names == ("non-V", "V")
     assert binary.input_shape == (1, 90, 1)
     v_in_106 = sum(s in "VE" for s in wfdb.rdann(str(shared / "mitdb/106"), "atr").symbol)
@@ -80,7 +80,7 @@ def test_default_split_names_absent_ds2_and_leaves_test_empty(shared):
 
 def test_hrv_features_come_from_reference_beats(shared):
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", features="hrv",
-              records=["115"], cache=False)
+              records=["115"], window_s=5.0, cache=False)
     assert ds.input_shape == (1, 16, 1)
     x = ds.splits["test"].x[:, 0, :, 0]  # 115 is in DS1_TEST
     # Record 115 is sinus rhythm around 60-75 bpm: mean RR about 0.8-1.0 s everywhere.

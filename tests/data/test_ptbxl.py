@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tpw_tf.data import load
+from tpw_tf.data import ptbxl as ptbxl_module
 from tpw_tf.data.ptbxl import parse_folds
 from tpw_tf.data.records import read_signal
 from tpw_tf.errors import DataError
@@ -51,15 +52,17 @@ def test_patients_are_disjoint_and_folds_followed(ptbxl):
     assert not groups["train"] & groups["val"]
     assert not (groups["train"] | groups["val"]) & groups["test"]
     assert [len(s) for s in ptbxl.splits.values()] == [2375, 323, 357]
-    assert ptbxl.input_shape == (1, 1000, 1)
+    assert ptbxl.input_shape == (1, 1000, 12)  # every lead by default
 
 
-def test_window_is_the_standardised_lead_ii(shared, ptbxl):
+def test_window_is_every_lead_standardised_in_the_records_order(shared, ptbxl):
     # The first record of fold 1 in file order is ecg_id 32 (patient 11154).
-    lead = read_signal(shared / "ptbxl/records100/00000/00032_lr", leads="II")[:, 0]
+    leads = read_signal(shared / "ptbxl/records100/00000/00032_lr", leads=list(ptbxl_module.LEADS))
     index = ptbxl.splits["train"].groups.tolist().index("11154")
-    np.testing.assert_allclose(ptbxl.splits["train"].x[index, 0, :, 0],
-                               (lead - lead.mean()) / (lead.std() + 1e-6), atol=1e-5)
+    np.testing.assert_allclose(ptbxl.splits["train"].x[index, 0],
+                               (leads - leads.mean(axis=0)) / (leads.std(axis=0) + 1e-6), atol=1e-5)
+    lead_ii = load("ptbxl", data_dir=shared / "ptbxl", lead="II", records=[32], folds="1-7/8/9", cache=False)
+    np.testing.assert_allclose(lead_ii.splits["train"].x[0, 0, :, 0], ptbxl.splits["train"].x[index, 0, :, 1])
 
 
 def test_missing_fold_is_named_and_its_split_empty(shared):

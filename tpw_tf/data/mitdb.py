@@ -13,6 +13,13 @@ left out (counted in ``info["edge_beats"]``). Splits follow de Chazal et al. (20
 
 Paced records (102 104 107 217) are never used. Each MIT-BIH record is one
 patient except 201/202 (one in DS1, one in DS2, as de Chazal split them).
+
+The default inputs are the recipe that cross-validation over DS1's patients
+supports (docs/results.md, "Generalization"): 1 s around each beat at 180 Hz,
+baseline wander removed, the beat z-scored beside its difference from the
+patient's recent median beat, and the beat's RR context as 4 channels:
+x ``(N, 1, 180, 6)``. ``window_s=5, sample_rate=360, baseline=false,
+template=0, rr=false`` is the paper's input (:data:`PAPER_INPUTS`).
 """
 from __future__ import annotations
 
@@ -50,6 +57,9 @@ SPLIT_PLANS = {
 AAMI = {"N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ"}
 _AAMI_OF_SYMBOL = {s: c for c, symbols in AAMI.items() for s in symbols}
 TASKS = {"binary": ("non-V", "V"), "aami": tuple(AAMI)}
+# The paper's input (5 s of z-scored MLII at 360 Hz around each beat), the default before issue 14.
+PAPER_INPUTS = {"window_s": 5.0, "sample_rate": NATIVE_RATE, "lead": "MLII", "normalize": "window",
+                "baseline": False, "template": 0, "rr": False}
 # A lead name meaning "the record's other signal": V1 in most records, V2, V4 or V5 in a few
 # (MIT-BIH's second leads differ; record 114 stores MLII second).
 OTHER_LEAD = "other"
@@ -115,9 +125,9 @@ def _record_windows(path, *, lead, rate, length, normalize, baseline, template, 
     return np.concatenate(parts, axis=2).astype(np.float32), aami[whole], len(signal) / rate, aami[~whole]
 
 
-def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 5.0,
-         sample_rate: float = NATIVE_RATE, lead="MLII", normalize="window",
-         baseline: bool = False, template: int = 0, rr: bool = False, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
+def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 1.0,
+         sample_rate: float = 180.0, lead="MLII", normalize="window",
+         baseline: bool = True, template: int = 32, rr: bool = True, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
          base_url: str | None = None) -> Dataset:
     """Load MIT-BIH beat windows.
 
@@ -126,7 +136,8 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             None fetches into the cache (:mod:`tpw_tf.data.fetch`).
         split: ``"ds1ds2"`` or ``"ds1-patients"`` (see module docstring).
         task: ``"binary"`` (V vs rest, the paper's task) or ``"aami"`` (N S V F Q).
-        window_s: window length in seconds, centred on the beat (paper: 5 s).
+        window_s: window length in seconds, centred on the beat (paper: 5 s; the default
+            1 s holds one beat, so the label's beat is the one the model sees).
         sample_rate: output rate in Hz; signals are resampled from 360 Hz.
         lead: signal name to read (``MLII``; record 114 stores it second), or a list of
             names for one channel each; ``"other"`` is the record's first signal not
@@ -140,8 +151,10 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             previous beat windows (:func:`tpw_tf.data.windows.template_difference`); 0: none.
         rr: append the beat's 4 RR-context features (:func:`tpw_tf.data.hrv.rr_context`,
             from the reference beats) as 4 channels constant along T.
-        features: ``"raw"`` -> x ``(N, 1, T, leads + leads with template + 4 with rr)``; ``"hrv"`` -> x ``(N, 1, 16, 1)`` of
-            :mod:`tpw_tf.data.hrv` features from the reference ``.atr`` beats.
+        features: ``"raw"`` -> x ``(N, 1, T, C)``, C = the leads, as many template
+            differences with ``template``, 4 RR channels with ``rr``; ``"hrv"`` -> x
+            ``(N, 1, 16, 1)`` of :mod:`tpw_tf.data.hrv` features from the reference ``.atr``
+            beats (give a window of several beats, e.g. ``window_s=5``).
         records: restrict to these record names.
         cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
         cache_dir: cache folder (default ``$TPW_CACHE_DIR`` or ``~/.cache/tpw/arrays``).

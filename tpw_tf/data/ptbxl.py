@@ -37,6 +37,9 @@ CLASS_NAMES = ("NORM", "abnormal")
 DATABASE_CSV = "ptbxl_database.csv"
 STATEMENTS_CSV = "scp_statements.csv"
 DEFAULT_FOLDS = "1-8/9/10"
+# Every lead, in the records' order: cross-validation over patients found them worth their
+# 11 extra input channels (docs/results.md, "Generalization"; lead II alone was the old default).
+LEADS = ("I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
 def _fold_numbers(split: str, value) -> tuple[int, ...]:
@@ -122,14 +125,15 @@ def source() -> PhysioNetSource:
                            (DATABASE_CSV, STATEMENTS_CSV), _files)
 
 
-def load(*, data_dir=None, lead="II", folds=DEFAULT_FOLDS, normalize: bool = True,
+def load(*, data_dir=None, lead=LEADS, folds=DEFAULT_FOLDS, normalize: bool = True,
          features: str = "raw", records=None, cache: bool = True, cache_dir=None,
          base_url: str | None = None) -> Dataset:
     """Load PTB-XL 100 Hz records as whole 10 s windows.
 
     Args:
         data_dir: folder with the two CSVs and ``records100/`` (never downloads); None fetches.
-        lead: lead name, or a list of names for multi-channel windows (C = len).
+        lead: lead name, or a list of names for multi-channel windows (C = len); default
+            all 12 (:data:`LEADS`).
         folds: ``strat_fold`` per split, ``"1-8/9/10"`` or ``{"train": [...], ...}``.
         normalize: z-score each window per lead.
         features: ``"raw"`` -> x ``(N, 1, 1000, C)``; ``"hrv"`` -> ``(N, 1, 16, 1)`` from
