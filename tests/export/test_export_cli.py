@@ -61,6 +61,7 @@ def test_ledger_json(first_run):
     assert {"model", "components", "schedules", "flatbuffer_bytes", "arena_bytes", "dataset",
             "dataset_options", "model_config", "parity"} <= set(ledger)
     assert "firmware" not in ledger  # the firmware report joins the file only with --firmware
+    assert ledger["epochs"] == 1 and ledger["recipe"] == {}  # synthetic has no training defaults
     assert ledger["flatbuffer_bytes"] == out.stat().st_size
     assert ledger["parity"]["mismatched_windows"] == 0
 
