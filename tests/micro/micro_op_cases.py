@@ -267,7 +267,7 @@ def kernel_variant(rng):
     1x1 and short 1xK runs widened in pairs of windows (conv_1xk_s8_wide_2x2) with odd
     channel counts and run tails, depthwise (1, K) with depth multiplier 1 over 4-channel
     groups and tiles of outputs (depthwise_1xk_s8_pairs; rows up to 140 span two tiles
-    of 128 outputs at stride 1, of 64 at stride 2), and what they leave to
+    of 80 outputs at stride 1, of 40 at stride 2), and what they leave to
     conv_nxk_s8_generic (K = 9, fewer than 4 channels, a multiplier of 2). Weight scales up
     to 1.5 give layers whose multipliers FastRequant covers and layers that fall back to
     TFLM's formula. (1xK runs longer than the widened ones are in variant_shape_cases.)"""
@@ -293,7 +293,7 @@ def kernel_variant(rng):
 def variant_shape_cases() -> list[Case]:
     """Fixed shapes of the interior-row variants: depthwise (1, K) for K = 3, 5, 7, 9,
     stride 1 and 2, same and valid padding, rows not a multiple of 4 and longer than a
-    tile (128 outputs at stride 1, 64 at stride 2), 4, 5, 11 and 70 channels; pointwise
+    tile (80 outputs at stride 1, 40 at stride 2), 4, 5, 11 and 70 channels; pointwise
     with input channels that leave a partial group (70, 13, 5), odd output channels and
     odd output counts, and a single output channel; 1xK convs on one input channel, with
     short (widened) and long (in place) runs."""

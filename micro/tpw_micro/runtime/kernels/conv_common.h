@@ -106,7 +106,7 @@ constexpr int32_t kMaxWidenedRun = 512;  // a 2 kB scratch
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
 // no dilation, up to kPairTaps taps, four channels or more; whole rows: per
-// group of four channels and tile of outputs (128 at stride 1, 64 at 2), the
+// group of four channels and tile of outputs (80 at stride 1, 40 at 2), the
 // input (with its offset, 0 in the padding) is gathered once into the scratch
 // as int16 pairs of neighbouring positions, channel by channel, and each
 // output sums tap pairs with SMLAD (4 per output of a 1x7 filter). Stride 1
@@ -120,7 +120,7 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
 void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row);
 constexpr int32_t kPairTaps = 7;
 // Scratch words of depthwise_1xk_s8_pairs and conv_1xk_s8_c1_pairs on rows of
-// out_w outputs: one tile of one channel group (at most 268 words, 1,072 bytes;
+// out_w outputs: one tile of one channel group (at most 172 words, 688 bytes;
 // less on rows shorter than a tile).
 int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride);
 // Any walk, any requantization: one channel, one window.

@@ -10,7 +10,7 @@ namespace tpw {
 namespace {
 
 constexpr int32_t kWeightPairs = (kPairTaps + 1) / 2;  // tap pairs an output sums
-constexpr int32_t kTilePairs = 64;                      // input pairs a tile's outputs start on
+constexpr int32_t kTilePairs = 40;                      // input pairs a tile's outputs start on
 
 // Input pairs [0, pairs) of channels c0..c0+3 of one row into `wide`: pair i of
 // channel c0 + l is (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, in wide[4i + l]
