@@ -395,7 +395,8 @@ def main(argv=None) -> int:
         out = args.out or Path(f"cv-{args.dataset}-{args.model}")
         from tpw_export.native_io import quiet_tensorflow
         quiet_tensorflow()
-        dataset = data.load(args.dataset, data_dir=args.data_dir, **options)
+        from tpw_export.pipeline import loader_options
+        dataset = data.load(args.dataset, data_dir=args.data_dir, **loader_options(args.dataset, args.model, options))
         report = cross_validate(dataset, out, folds=args.folds, model_name=args.model, model_config=model_config,
                                 epochs=args.epochs, seed=args.seed, bits=args.bits, resamples=args.resamples,
                                 progress=not args.quiet, recipe=recipe)

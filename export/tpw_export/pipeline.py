@@ -205,6 +205,16 @@ def calibration_subset(split: data.Split, seed: int) -> np.ndarray:
     return split.x[np.sort(order)]
 
 
+def loader_options(dataset: str, model_name: str, options: dict | None) -> dict:
+    """``options`` for ``dataset``'s loader, plus ``features="hrv"`` when the model reads HRV features
+    and the loader makes them (from the record's reference beats, or detection over the whole record:
+    more faithful than detection inside each window) and the options do not choose."""
+    options = dict(options or {})
+    if input_features(model_name) == "hrv" and "features" in data.option_names(dataset):
+        options.setdefault("features", "hrv")
+    return options
+
+
 def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int | None = None, seed: int = 0, bits: int = 8,
         data_dir: str | None = None, checkpoint: Path | None = None, progress: bool = True,
         model_config: dict | None = None, dataset_options: dict | None = None,
@@ -225,7 +235,7 @@ def run(*, dataset: str, model_name: str = "hypertinypw", epochs: int | None = N
     """
     # A bad checkpoint is refused before the dataset loads (which may download it).
     model = None if checkpoint is None else load_checkpoint(checkpoint)
-    ds = data.load(dataset, data_dir=data_dir, **(dataset_options or {}))
+    ds = data.load(dataset, data_dir=data_dir, **loader_options(dataset, model_name, dataset_options))
     if input_features(model_name) == "hrv" and ds.info.get("features") != "hrv":
         ds = hrv.hrv_features(ds)
     train_split = ds.require("train")

@@ -80,8 +80,9 @@ def test_default_split_names_absent_ds2_and_leaves_test_empty(shared):
 
 def test_hrv_features_come_from_reference_beats(shared):
     ds = load("mitdb", data_dir=shared / "mitdb", split="ds1-patients", features="hrv",
-              records=["115"], window_s=5.0, cache=False)
+              records=["115"], cache=False)
     assert ds.input_shape == (1, 16, 1)
+    assert ds.info["window_s"] == 5.0  # several beats by default, where raw windows hold one
     x = ds.splits["test"].x[:, 0, :, 0]  # 115 is in DS1_TEST
     # Record 115 is sinus rhythm around 60-75 bpm: mean RR about 0.8-1.0 s everywhere.
     assert 0.75 < np.median(x[:, 1]) < 1.05

@@ -33,3 +33,4 @@ def test_model_defaults_apply_to_the_default_model_only():
 def test_a_bad_option_is_refused_naming_it():
     with pytest.raises(TpwError, match="unknown training option 'augmented'"):
         dataset_recipe("ptbxl", augmented=True)
+

@@ -125,7 +125,7 @@ def _record_windows(path, *, lead, rate, length, normalize, baseline, template, 
     return np.concatenate(parts, axis=2).astype(np.float32), aami[whole], len(signal) / rate, aami[~whole]
 
 
-def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float = 1.0,
+def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float | None = None,
          sample_rate: float = 180.0, lead="MLII", normalize="window",
          baseline: bool = True, template: int = 32, rr: bool = True, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
          base_url: str | None = None) -> Dataset:
@@ -136,8 +136,9 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
             None fetches into the cache (:mod:`tpw_tf.data.fetch`).
         split: ``"ds1ds2"`` or ``"ds1-patients"`` (see module docstring).
         task: ``"binary"`` (V vs rest, the paper's task) or ``"aami"`` (N S V F Q).
-        window_s: window length in seconds, centred on the beat (paper: 5 s; the default
-            1 s holds one beat, so the label's beat is the one the model sees).
+        window_s: window length in seconds, centred on the beat (paper: 5 s). Default: 1 s,
+            one beat, so the labelled beat is the one the model sees; 5 s with
+            ``features="hrv"``, whose intervals need several beats.
         sample_rate: output rate in Hz; signals are resampled from 360 Hz.
         lead: signal name to read (``MLII``; record 114 stores it second), or a list of
             names for one channel each; ``"other"`` is the record's first signal not
@@ -154,7 +155,7 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
         features: ``"raw"`` -> x ``(N, 1, T, C)``, C = the leads, as many template
             differences with ``template``, 4 RR channels with ``rr``; ``"hrv"`` -> x
             ``(N, 1, 16, 1)`` of :mod:`tpw_tf.data.hrv` features from the reference ``.atr``
-            beats (give a window of several beats, e.g. ``window_s=5``).
+            beats.
         records: restrict to these record names.
         cache: reuse / store the arrays in :mod:`tpw_tf.data.array_cache`.
         cache_dir: cache folder (default ``$TPW_CACHE_DIR`` or ``~/.cache/tpw/arrays``).
@@ -169,7 +170,8 @@ def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s
     check_choice("mitdb", "split", split, SPLIT_PLANS)
     check_choice("mitdb", "task", task, TASKS)
     check_choice("mitdb", "features", features, ("raw", "hrv"))
-    window_s = positive_number("mitdb", "window_s", window_s)
+    window_s = positive_number("mitdb", "window_s", (5.0 if features == "hrv" else 1.0) if window_s is None
+                               else window_s)
     sample_rate = positive_number("mitdb", "sample_rate", sample_rate)
     leads = as_leads("mitdb", lead)
     normalize = normalization("mitdb", normalize)
