@@ -81,6 +81,10 @@ def test_batchnorm_statistics_describe_the_returned_weights(small):
     (dict(focal=1.0), "unknown training option 'focal'"),
     (dict(l1_weight=-1.0), "l1_weight must be >= 0, got -1.0"),
     (dict(kd_alpha=1.5), "kd_alpha must be in [0, 1], got 1.5"),
+    (dict(augment="maybe"), "training option augment must be true or false, got 'maybe'"),
+    (dict(learning_rate="fast"), "training option learning_rate must be a number, got 'fast'"),
+    (dict(bn_batches=2.5), "training option bn_batches must be a whole number, got 2.5"),
+    (dict(l1_patterns=[1]), "training option l1_patterns must be a list of names, got [1]"),
 ])
 def test_bad_options_are_one_line_errors(small, options, message):
     with pytest.raises(TpwError, match=re.escape(message)):

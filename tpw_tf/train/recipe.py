@@ -7,6 +7,20 @@ from dataclasses import dataclass
 from tpw_tf.errors import TpwError
 
 
+def _check_kind(key: str, value, default) -> None:
+    """Raise TpwError naming ``key`` unless ``value`` is of the kind of the field's ``default``."""
+    if isinstance(default, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(default, (int, float)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = number and (isinstance(default, float) or value == int(value))
+        kind = "a number" if isinstance(default, float) else "a whole number"
+    else:
+        ok, kind = isinstance(value, (list, tuple, str)) and all(isinstance(v, str) for v in value), "a list of names"
+    if not ok:
+        raise TpwError(f"training option {key} must be {kind}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Every training option; the ``*_weight`` fields are the Eq. 5 weights.
@@ -49,8 +63,11 @@ class Recipe:
         for key in options:
             if key not in fields:
                 raise TpwError(f"unknown training option '{key}': choose one of {', '.join(sorted(fields))}")
+        for key, value in options.items():  # a value of the wrong kind (-t augment=maybe) is named here
+            _check_kind(key, value, getattr(cls(), key))
         if "l1_patterns" in options:
-            options["l1_patterns"] = tuple(options["l1_patterns"])
+            options["l1_patterns"] = tuple([options["l1_patterns"]] if isinstance(options["l1_patterns"], str)
+                                           else options["l1_patterns"])
         recipe = cls(**options)
         for f in dataclasses.fields(cls):
             value = getattr(recipe, f.name)
