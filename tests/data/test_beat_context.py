@@ -154,3 +154,14 @@ def test_template_difference_is_causal_and_starts_at_zero():
     later = x.copy()
     later[30:] += 5.0  # a change from window 30 on leaves every earlier difference as it was
     np.testing.assert_array_equal(windows.template_difference(later, 8)[:30], diff[:30])
+
+
+def test_a_record_of_one_beat_has_no_rr_context_and_says_so(shared, tmp_path):
+    for ext in ("hea", "dat"):
+        (tmp_path / f"101.{ext}").write_bytes((shared / f"mitdb/101.{ext}").read_bytes())
+    ann = wfdb.rdann(str(shared / "mitdb/101"), "atr")
+    wfdb.wrann("101", "atr", ann.sample[1:2], symbol=[ann.symbol[1]], write_dir=str(tmp_path))
+    with pytest.raises(DataError, match=r"101\.atr: 1 beat\(s\), RR context needs two or more; use -o rr=false"):
+        load("mitdb", data_dir=tmp_path, split="ds1-patients", records=["101"], cache=False)
+    assert len(load("mitdb", data_dir=tmp_path, split="ds1-patients", records=["101"], rr=False,
+                    cache=False).splits["train"]) == 1

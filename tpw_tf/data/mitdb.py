@@ -120,15 +120,18 @@ def _record_windows(path, *, lead, rate, length, normalize, baseline, template, 
         spread = x.std(axis=1, keepdims=True) + 1e-6
         parts = [(x - x.mean(axis=1, keepdims=True)) / spread] + [d / spread for d in parts[1:]]
     if rr:
+        if np.sum(is_beat) < 2:
+            raise DataError(f"{path}.atr: {np.sum(is_beat)} beat(s), RR context needs two or more; "
+                            "use -o rr=false")
         context = hrv.rr_context(samples[is_beat], NATIVE_RATE)[whole]  # (n, 4)
         parts.append(np.repeat(context[:, None, :], length, axis=1))
     return np.concatenate(parts, axis=2).astype(np.float32), aami[whole], len(signal) / rate, aami[~whole]
 
 
 def load(*, data_dir=None, split: str = "ds1ds2", task: str = "binary", window_s: float | None = None,
-         sample_rate: float = 180.0, lead="MLII", normalize="window",
-         baseline: bool = True, template: int = 32, rr: bool = True, features: str = "raw", records=None, cache: bool = True, cache_dir=None,
-         base_url: str | None = None) -> Dataset:
+         sample_rate: float = 180.0, lead="MLII", normalize="window", baseline: bool = True,
+         template: int = 32, rr: bool = True, features: str = "raw", records=None, cache: bool = True,
+         cache_dir=None, base_url: str | None = None) -> Dataset:
     """Load MIT-BIH beat windows.
 
     Args:
