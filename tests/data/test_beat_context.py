@@ -160,7 +160,7 @@ def test_a_record_of_one_beat_has_no_rr_context_and_says_so(shared, tmp_path):
     for ext in ("hea", "dat"):
         (tmp_path / f"101.{ext}").write_bytes((shared / f"mitdb/101.{ext}").read_bytes())
     ann = wfdb.rdann(str(shared / "mitdb/101"), "atr")
-    wfdb.wrann("101", "atr", ann.sample[1:2], symbol=[ann.symbol[1]], write_dir=str(tmp_path))
+    wfdb.wrann("101", "atr", ann.sample[10:11], symbol=[ann.symbol[10]], write_dir=str(tmp_path))
     with pytest.raises(DataError, match=r"101\.atr: 1 beat\(s\), RR context needs two or more; use -o rr=false"):
         load("mitdb", data_dir=tmp_path, split="ds1-patients", records=["101"], cache=False)
     assert len(load("mitdb", data_dir=tmp_path, split="ds1-patients", records=["101"], rr=False,
