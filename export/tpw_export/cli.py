@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         from tpw_export.native_io import captured_fd
         from tpw_tf.data.options import parse_options
         from tpw_tf.models import check_config_keys
-        from tpw_tf.train.recipe import Recipe
+        from tpw_tf.train.recipe import dataset_recipe
 
         model_config = parse_options(args.model_option)
         if model_config and args.checkpoint is not None:
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
         recipe = parse_options(args.train_option)
         if recipe and args.checkpoint is not None:
             raise TpwError("--train-option sets up training; --checkpoint exports a model trained before")
-        Recipe.from_options(**recipe)  # a bad option is refused before the data loads
+        dataset_recipe(args.dataset, **recipe)  # a bad option is refused before the data loads
         result, dataset = pipeline.run(dataset=args.dataset, model_name=args.model, epochs=args.epochs,
                                        seed=args.seed, bits=args.bits, data_dir=args.data_dir,
                                        checkpoint=args.checkpoint, progress=not args.quiet,

@@ -116,9 +116,8 @@ def _record_windows(path, *, lead, rate, length, normalize, baseline, template, 
         return x, aami[whole], len(signal) / rate, aami[~whole]
     x = windows.take(signal, starts[whole], length)
     parts = [x] + ([windows.template_difference(x, template)] if template else [])
-    if normalize == "window":  # every part in units of its window's spread, so they compare
-        spread = x.std(axis=1, keepdims=True) + 1e-6
-        parts = [(x - x.mean(axis=1, keepdims=True)) / spread] + [d / spread for d in parts[1:]]
+    if normalize == "window":  # the template differences in units of their window's spread, so they compare
+        parts = [windows.standardize(x, axis=1)] + [d / windows.spread(x, axis=1) for d in parts[1:]]
     if rr:
         if np.sum(is_beat) < 2:
             raise DataError(f"{path}.atr: {np.sum(is_beat)} beat(s), RR context needs two or more; "

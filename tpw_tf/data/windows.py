@@ -40,11 +40,14 @@ def take(signal: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
     return np.ascontiguousarray(view[starts].transpose(0, 2, 1), np.float32)
 
 
+def spread(x: np.ndarray, axis) -> np.ndarray:
+    """The standard deviation over ``axis`` (kept), plus 1e-6 so a flat window divides to 0."""
+    return x.std(axis=axis, keepdims=True) + 1e-6
+
+
 def standardize(x: np.ndarray, axis) -> np.ndarray:
     """Zero mean, unit variance over ``axis`` (per window), float32; flat windows stay 0."""
-    mean = x.mean(axis=axis, keepdims=True)
-    std = x.std(axis=axis, keepdims=True)
-    return ((x - mean) / (std + 1e-6)).astype(np.float32)
+    return ((x - x.mean(axis=axis, keepdims=True)) / spread(x, axis)).astype(np.float32)
 
 
 def resample(signal: np.ndarray, fs: float, target: float) -> np.ndarray:

@@ -59,12 +59,11 @@ class Recipe:
     @classmethod
     def from_options(cls, **options) -> "Recipe":
         """Validate keyword options in one place; unknown or out-of-range ones raise TpwError."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        for key in options:
-            if key not in fields:
-                raise TpwError(f"unknown training option '{key}': choose one of {', '.join(sorted(fields))}")
-        for key, value in options.items():  # a value of the wrong kind (-t augment=maybe) is named here
-            _check_kind(key, value, getattr(cls(), key))
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for key, value in options.items():
+            if key not in defaults:
+                raise TpwError(f"unknown training option '{key}': choose one of {', '.join(sorted(defaults))}")
+            _check_kind(key, value, defaults[key])  # a value of the wrong kind (-t augment=maybe) is named here
         if "l1_patterns" in options:
             options["l1_patterns"] = tuple([options["l1_patterns"]] if isinstance(options["l1_patterns"], str)
                                            else options["l1_patterns"])
@@ -86,7 +85,6 @@ class Recipe:
     def needs_teacher(self) -> bool:
         """Whether a KD or feature-matching term is weighted, so a teacher must be at hand."""
         return self.kd_alpha > 0 or self.feature_weight > 0
-
 
 
 @dataclass(frozen=True)
