@@ -5,10 +5,10 @@ Each row is one grouped k-fold cross-validation (:func:`tpw_eval.cross_validatio
 what ``tpw-cv`` runs: every fold trains, exports and scores its INT8 file), run or resumed in
 ``OUT/<dataset>-<recipe>-<model>-k<K>``; flash is the written file's size (the largest over the
 folds). Recipes: ``now`` is ``tpw-export``'s defaults (the loader's default options and the
-dataset's training defaults, :data:`tpw_tf.train.recipe.DATASET_RECIPES`); ``before`` is the
+dataset's training defaults, :data:`tpw_tf.train.recipe.DATASET_DEFAULTS`); ``before`` is the
 defaults before issue 14 (:data:`BEFORE`: 10 epochs, the zoo's config), so the two rows of a dataset
-compare them. The model is ``hypertinypw`` (MIT-BIH pools DS1) unless ``--models`` says otherwise. Targets (issue 14): MIT-BIH V vs rest
-macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
+compare them. The model is ``hypertinypw`` (MIT-BIH pools DS1) unless ``--models`` says otherwise.
+Targets (issue 14): MIT-BIH V vs rest macro-F1 >= 0.90 in the **worst** fold at <= 32 KiB; PTB-XL macro-F1 >= 0.88 (mean over folds) at
 <= 32 KiB; Speech Commands accuracy >= 88% (mean over folds, speaker-disjoint) at <= 64 KiB.
 "misses by" is the target minus the figure and the bytes over budget ("met" when reached).
 
