@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 from tpw_tf.data import mitdb
+from tpw_tf.train.recipe import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[1]
 # dataset -> (shared-data folder, metric, judged on, target, flash budget in bytes)
@@ -56,7 +57,7 @@ def run_row(dataset_name: str, recipe: str, model: str, args) -> dict:
     before = BEFORE[dataset_name] if recipe == "before" else {}
     options, training = before.get("options", {}), before.get("train", {})
     epochs = before.get("epochs") if args.epochs is None else args.epochs
-    config = before.get("model") if model == "hypertinypw" else None
+    config = before.get("model") if model == DEFAULT_MODEL else None
     dataset = data.load(dataset_name, data_dir=args.data_root / TARGETS[dataset_name][0],
                         **{**POOL_OPTIONS.get(dataset_name, {}), **options})
     report = cross_validate(dataset, folder(args, dataset_name, recipe, model), folds=args.folds,
@@ -91,7 +92,7 @@ def main() -> None:
                         default=Path(os.environ.get("TPW_SHARED_DATA") or REPO.parent / "shared" / "data"))
     parser.add_argument("--datasets", nargs="+", choices=sorted(TARGETS), default=sorted(TARGETS))
     parser.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
-    parser.add_argument("--models", nargs="+", default=["hypertinypw"])
+    parser.add_argument("--models", nargs="+", default=[DEFAULT_MODEL])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=None, help="default: the dataset's (tpw-export's)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "cv-bench")
