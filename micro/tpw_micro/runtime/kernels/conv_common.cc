@@ -238,8 +238,15 @@ Status EvalConv(NodeContext& node) {
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
   p->interior_row = conv_nxk_s8_generic;
   if (!fast_requant) return Status::Ok();
-  // One filter row walked in pairs of input positions (the whole-row variants).
-  const bool pair_rows = p->walk.rows == 1 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2);
+  // One filter row walked in pairs of input positions (the whole-row variants),
+  // biases they can double (a constant tensor known here, or none).
+  const Tensor* bias = node.input(kBiasTensor);
+  bool small_bias = bias == nullptr || bias->is_constant;
+  for (int32_t oc = 0; bias != nullptr && small_bias && oc < out_depth; ++oc) {
+    small_bias = bias->data.i32[oc] >= -kMaxPairBias && bias->data.i32[oc] <= kMaxPairBias;
+  }
+  const bool pair_rows = p->walk.rows == 1 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2) &&
+                         small_bias;
   if (p->walk.shape == WalkShape::kRun && ch.group_input_stride == 1 && one_group && pair_rows &&
       p->walk.run <= kPairTaps) {
     p->interior_row = conv_1xk_s8_c1_pairs;

@@ -105,13 +105,14 @@ constexpr int32_t kMaxWidenedRun = 512;  // a 2 kB scratch
 // arena past TFLM's).
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
-// no dilation, up to kPairTaps taps, four channels or more; whole rows: per
-// group of four channels and tile of outputs (80 at stride 1, 40 at 2), the
-// input (with its offset, 0 in the padding) is gathered once into the scratch
-// as int16 pairs of neighbouring positions, channel by channel, and each
-// output sums tap pairs with SMLAD (4 per output of a 1x7 filter). Stride 1
-// pairs even outputs with (w0, w1), (w2, w3)... and odd ones with (0, w0),
-// (w1, w2)... on the same input pairs.
+// no dilation, up to kPairTaps taps, four channels or more, biases up to
+// kMaxPairBias; whole rows: per group of four channels and tile of outputs
+// (80 at stride 1, 40 at 2), the input (with its offset, 0 in the padding) is
+// gathered once into the scratch as int16 pairs of neighbouring positions, one
+// row of pairs a channel, and each output loads its 4 pairs with one LDM and
+// sums them against doubled tap pairs with SMLAD (4 per output of a 1x7
+// filter). Stride 1 pairs even outputs with (w0, w1), (w2, w3)... and odd ones
+// with (0, w0), (w1, w2)... on the same input pairs.
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
 // WalkShape::kRun of a conv on one input channel (a stem), one filter row,
 // stride 1 or 2, no dilation, up to kPairTaps taps; whole rows: the channel is
@@ -119,6 +120,10 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
 // its tap pairs against them (a depthwise row with multiplier Cout).
 void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row);
 constexpr int32_t kPairTaps = 7;
+// Largest |bias| of those two: they accumulate 2 x with doubled weights and
+// bias (no QADD before FastRequant::OfDoubled), and 2 x fits int32 when
+// |x| <= 2^29 + kPairTaps * 128 * 255 < 2^30.
+constexpr int32_t kMaxPairBias = int32_t{1} << 29;
 // Scratch words of depthwise_1xk_s8_pairs and conv_1xk_s8_c1_pairs on rows of
 // out_w outputs: one tile of one channel group (at most 172 words, 688 bytes;
 // less on rows shorter than a tile).

@@ -12,43 +12,224 @@ namespace {
 constexpr int32_t kWeightPairs = (kPairTaps + 1) / 2;  // tap pairs an output sums
 constexpr int32_t kTilePairs = 40;                      // input pairs a tile's outputs start on
 
-// Input pairs [0, pairs) of channels c0..c0+3 of one row into `wide`: pair i of
-// channel c0 + l is (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, in wide[4i + l]
-// (lanes of positions outside [0, in_w) are 0, the padding). From position
-// words A and B (4 channels each), SXTAB16 gives channels (0, 2) and (1, 3) of
-// each and PKHBT / PKHTB pair them by channel.
+#if defined(__ARM_FEATURE_DSP)
+// What tpw_gather_pairs_s8 reads, in this order (its LDM depends on it).
+struct GatherArgs {
+  const int8_t* x;  // position q of channel c0
+  int32_t depth;
+  int32_t blocks;   // >= 1 blocks of two pairs
+  uint32_t offsets;
+  uint32_t* rows[4];
+};
+
+// GatherPairs' interior, two pairs of each of the four channels a block in 24
+// instructions: 4 LDR, 2 ADD, 4 PKH, 8 SXTAB16, 4 STRD, SUBS, BNE.
+extern "C" void tpw_gather_pairs_s8(const GatherArgs* args);
+__asm__(
+    ".pushsection .text.tpw_gather_pairs_s8,\"ax\",%progbits\n"
+    ".syntax unified\n"
+    ".thumb\n"
+    ".p2align 2\n"
+    ".global tpw_gather_pairs_s8\n"
+    ".type tpw_gather_pairs_s8, %function\n"
+    ".thumb_func\n"
+    "tpw_gather_pairs_s8:\n"
+    "  push    {r4-r11, lr}\n"
+    "  ldm     r0, {r0, r1, r2, r3, r4, r5, r6, r7}\n"  // x, depth, blocks, offsets, rows
+    "1:\n"
+    "  ldr     r8, [r0]\n"  // A, B, C, D: positions q .. q + 3
+    "  ldr     r9, [r0, r1]\n"
+    "  add     r0, r0, r1, lsl #1\n"
+    "  ldr     r10, [r0]\n"
+    "  ldr     r11, [r0, r1]\n"
+    "  add     r0, r0, r1, lsl #1\n"
+    "  pkhbt   r12, r8, r9, lsl #16\n"  // (A0, A1, B0, B1)
+    "  pkhtb   r9, r9, r8, asr #16\n"   // (A2, A3, B2, B3)
+    "  pkhbt   r8, r10, r11, lsl #16\n"  // (C0, C1, D0, D1)
+    "  pkhtb   r11, r11, r10, asr #16\n"  // (C2, C3, D2, D3)
+    "  sxtab16 r10, r3, r12\n"
+    "  sxtab16 lr, r3, r8\n"
+    "  strd    r10, lr, [r4], #8\n"
+    "  sxtab16 r10, r3, r12, ror #8\n"
+    "  sxtab16 lr, r3, r8, ror #8\n"
+    "  strd    r10, lr, [r5], #8\n"
+    "  sxtab16 r10, r3, r9\n"
+    "  sxtab16 lr, r3, r11\n"
+    "  strd    r10, lr, [r6], #8\n"
+    "  sxtab16 r10, r3, r9, ror #8\n"
+    "  sxtab16 lr, r3, r11, ror #8\n"
+    "  strd    r10, lr, [r7], #8\n"
+    "  subs    r2, r2, #1\n"
+    "  bne     1b\n"
+    "  pop     {r4-r11, pc}\n"
+    ".size tpw_gather_pairs_s8, . - tpw_gather_pairs_s8\n"
+    ".popsection\n");
+#endif
+
+// Input pairs [0, pairs) of channels c0..c0+3 of one row into `wide`, one row
+// of row_words words a channel: pair i of channel c0 + l is
+// (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, in wide[l * row_words + i]
+// (0 for positions outside [0, in_w), the padding: they read as the input
+// zero point). Position words A and B (4 channels each) are packed first,
+// (A0, A1, B0, B1) by PKHBT and (A2, A3, B2, B3) by PKHTB, so that SXTAB16
+// and its ROR #8 form give each channel's pair.
 void GatherPairs(const int8_t* in_row, int32_t in_w, int32_t depth, int32_t c0, int32_t q0, int32_t pairs,
-                 uint32_t offsets, uint32_t* wide) {
-  auto widen = [&](int32_t q, uint32_t* lanes02, uint32_t* lanes13) {
-    const uint32_t v = Load4(in_row + q * depth + c0);
-    *lanes02 = Sxtab16(offsets, v), *lanes13 = Sxtab16Ror8(offsets, v);
-  };
-  auto store = [&](int32_t i, uint32_t a02, uint32_t a13, uint32_t b02, uint32_t b13) {
-    uint32_t* g = wide + 4 * i;
-    g[0] = PackLow(a02, b02), g[1] = PackLow(a13, b13), g[2] = PackHigh(a02, b02), g[3] = PackHigh(a13, b13);
-  };
-  // Pairs [inside_begin, inside_end) have both positions inside the row.
-  int32_t inside_begin = q0 >= 0 ? 0 : (1 - q0) / 2;
-  int32_t inside_end = in_w - 1 - q0 <= 0 ? 0 : (in_w - 1 - q0 + 1) / 2;
-  if (inside_begin > pairs) inside_begin = pairs;
-  if (inside_end > pairs) inside_end = pairs;
-  if (inside_end < inside_begin) inside_end = inside_begin;
+                 int32_t input_offset, int32_t row_words, uint32_t* wide) {
+  const uint32_t offsets = Lanes(input_offset, input_offset);
+  const uint32_t padding = 0x01010101u * static_cast<uint8_t>(-input_offset);
+  uint32_t* const rows[4] = {wide, wide + row_words, wide + 2 * row_words, wide + 3 * row_words};
+  auto word = [&](int32_t q) { return q >= 0 && q < in_w ? Load4(in_row + q * depth + c0) : padding; };
+#if defined(__ARM_FEATURE_DSP)
+  // Pairs [inside_begin, inside_begin + 2 * blocks) have both positions inside
+  // the row: tpw_gather_pairs_s8's.
+  const int32_t inside_begin = q0 >= 0 ? 0 : (1 - q0) / 2;
+  const int32_t inside = (in_w - q0) / 2 - inside_begin;
+  const int32_t blocks = (inside < pairs - inside_begin ? inside : pairs - inside_begin) / 2;
+#endif
   for (int32_t i = 0; i < pairs; ++i) {
-    if (i == inside_begin) {
-      for (; i < inside_end; ++i) {
-        uint32_t a02, a13, b02, b13;
-        widen(q0 + 2 * i, &a02, &a13);
-        widen(q0 + 2 * i + 1, &b02, &b13);
-        store(i, a02, a13, b02, b13);
-      }
+#if defined(__ARM_FEATURE_DSP)
+    if (i == inside_begin && blocks > 0) {
+      const GatherArgs args = {in_row + (q0 + 2 * i) * depth + c0, depth, blocks, offsets,
+                               {rows[0] + i, rows[1] + i, rows[2] + i, rows[3] + i}};
+      tpw_gather_pairs_s8(&args);
+      i += 2 * blocks;
       if (i == pairs) break;
     }
-    uint32_t a02 = 0, a13 = 0, b02 = 0, b13 = 0;
-    const int32_t q = q0 + 2 * i;
-    if (q >= 0 && q < in_w) widen(q, &a02, &a13);
-    if (q + 1 >= 0 && q + 1 < in_w) widen(q + 1, &b02, &b13);
-    store(i, a02, a13, b02, b13);
+#endif
+    const uint32_t a = word(q0 + 2 * i), b = word(q0 + 2 * i + 1);
+    const uint32_t low = PackLow(a, b), high = PackHigh(a, b);
+    rows[0][i] = Sxtab16(offsets, low), rows[1][i] = Sxtab16Ror8(offsets, low);
+    rows[2][i] = Sxtab16(offsets, high), rows[3][i] = Sxtab16Ror8(offsets, high);
   }
+}
+
+// One output channel's constants, in the order tpw_pair_outputs_s8 loads them.
+struct PairChannel {
+  uint32_t w[kWeightPairs];  // tap pairs, doubled (MakeChannels)
+  uint32_t bias;             // doubled
+  FastRequant requant;       // multiplier, offset, shift
+};
+
+// n >= 1 outputs of one channel out_step apart, the last at end - out_step
+// (index = -n * out_step), output i summing the channel's tap pairs against
+// input pairs g[i + j] (one of GatherPairs' rows). In this order
+// (tpw_pair_outputs_s8's LDM depends on it).
+struct PairRun {
+  const uint32_t* g;
+  int8_t* end;
+  int32_t out_step;
+  int32_t index;
+  const PairChannel* channel;
+};
+
+#if defined(__ARM_FEATURE_DSP)
+// PairRuns<true>: 14 instructions an output (LDM of its 4 input pairs, the
+// pointer step, 4 SMLAD, LDM of the requantization constants into registers
+// the pairs freed, FastRequant::OfDoubled's ADD, SMMLAR and ASR, SSAT, STRB,
+// ADDS of the negative index and BMI), 10 more a run.
+extern "C" void tpw_pair_outputs_s8(const PairRun* runs, int32_t count);
+__asm__(
+    ".pushsection .text.tpw_pair_outputs_s8,\"ax\",%progbits\n"
+    ".syntax unified\n"
+    ".thumb\n"
+    ".p2align 2\n"
+    ".global tpw_pair_outputs_s8\n"
+    ".type tpw_pair_outputs_s8, %function\n"
+    ".thumb_func\n"
+    "tpw_pair_outputs_s8:\n"
+    "  push   {r0, r1, r4-r11, lr}\n"  // [sp]: runs, [sp, #4]: runs left
+    "2:\n"
+    "  ldr    r0, [sp]\n"
+    "  ldm    r0!, {r1, r2, r3, r4, lr}\n"  // g, end, out_step, index, channel
+    "  str    r0, [sp]\n"
+    "  ldm    lr!, {r5, r6, r7, r8, r9}\n"  // w0-w3, bias; lr: the requantization
+    "1:\n"
+    "  ldm    r1, {r0, r10, r11, r12}\n"
+    "  adds   r1, r1, #4\n"
+    "  smlad  r0, r5, r0, r9\n"
+    "  smlad  r0, r6, r10, r0\n"
+    "  smlad  r0, r7, r11, r0\n"
+    "  smlad  r0, r8, r12, r0\n"
+    "  ldm    lr, {r10, r11, r12}\n"  // multiplier, offset, shift
+    "  add    r11, r11, r0, asr #31\n"
+    "  smmlar r0, r0, r10, r11\n"
+    "  asr    r0, r0, r12\n"
+    "  ssat   r0, #8, r0\n"
+    "  strb   r0, [r2, r4]\n"
+    "  adds   r4, r4, r3\n"
+    "  bmi    1b\n"
+    "  ldr    r0, [sp, #4]\n"
+    "  subs   r0, r0, #1\n"
+    "  str    r0, [sp, #4]\n"
+    "  bne    2b\n"
+    "  add    sp, sp, #8\n"
+    "  pop    {r4-r11, pc}\n"
+    ".size tpw_pair_outputs_s8, . - tpw_pair_outputs_s8\n"
+    ".popsection\n");
+#endif
+
+// The outputs of `count` runs. kFullRange: the activation clamp is the int8
+// range (one SSAT).
+template <bool kFullRange>
+void PairRuns(const PairRun* runs, int32_t count, int32_t act_min, int32_t act_max) {
+  static_assert(kWeightPairs == 4, "four tap pairs");
+#if defined(__ARM_FEATURE_DSP)
+  if (kFullRange) {
+    if (count > 0) tpw_pair_outputs_s8(runs, count);
+    return;
+  }
+#endif
+  for (const PairRun* run = runs; run < runs + count; ++run) {
+    const uint32_t* g = run->g;
+    const PairChannel& ch = *run->channel;
+    for (int32_t i = run->index; i < 0; i += run->out_step, ++g) {
+      const uint32_t sum =
+          Smlad(ch.w[3], g[3], Smlad(ch.w[2], g[2], Smlad(ch.w[1], g[1], Smlad(ch.w[0], g[0], ch.bias))));
+      const int32_t v = ch.requant.OfDoubled(static_cast<int32_t>(sum));
+      run->end[i] = static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
+    }
+  }
+}
+
+// Channel c's constants with its taps w[m] = w0[m * tap_stride], m < taps
+// (zero after), doubled: even pairs (w[2j], w[2j+1]), odd pairs
+// (w[2j-1], w[2j]).
+void MakeChannels(const ConvParams& p, const ConvRow& row, int32_t c, const int8_t* w0, int32_t tap_stride,
+                  int32_t taps, PairChannel* even, PairChannel* odd) {
+  auto tap = [&](int32_t m) -> int32_t { return m < taps ? 2 * w0[m * tap_stride] : 0; };
+  int32_t before = 0;  // w[2j - 1]
+  for (int32_t j = 0; j < kWeightPairs; ++j) {
+    const int32_t a = tap(2 * j), b = tap(2 * j + 1);
+    even->w[j] = Lanes(a, b), odd->w[j] = Lanes(before, a);
+    before = b;
+  }
+  even->bias = odd->bias = 2 * BiasOf(row, c);
+  even->requant = odd->requant = FastRequant(p.multipliers[c], p.shifts[c], row.output_zero_point);
+}
+
+// Adds the runs of a channel's n outputs of a tile, the first at `out`, on
+// its row of input pairs g: stride 1, the even outputs and the odd ones on the
+// same pairs.
+PairRun* AddRuns(const ConvParams& p, const ConvRow& row, const uint32_t* g, int8_t* out, int32_t n,
+                 const PairChannel* even, const PairChannel* odd, PairRun* runs) {
+  const bool stride_one = p.stride_w == 1;
+  const int32_t step = (stride_one ? 2 : 1) * row.out_depth;
+  const int32_t n_even = stride_one ? (n + 1) / 2 : n, n_odd = stride_one ? n / 2 : 0;
+  if (n_even > 0) *runs++ = {g, out + n_even * step, step, -n_even * step, even};
+  if (n_odd > 0) *runs++ = {g, out + row.out_depth + n_odd * step, step, -n_odd * step, odd};
+  return runs;
+}
+
+void OutputRuns(const ConvParams& p, const PairRun* runs, int32_t count) {
+  (p.act_min == -128 && p.act_max == 127 ? PairRuns<true> : PairRuns<false>)(runs, count, p.act_min, p.act_max);
+}
+
+// Input pairs [0, pairs) of a one-channel row into wide[i] (one row of
+// GatherPairs' layout): (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, 0 outside.
+void GatherPairsOne(const int8_t* in_row, int32_t in_w, int32_t q0, int32_t pairs, int32_t input_offset,
+                    uint32_t* wide) {
+  auto value = [&](int32_t q) -> int32_t { return q >= 0 && q < in_w ? in_row[q] + input_offset : 0; };
+  for (int32_t i = 0; i < pairs; ++i) wide[i] = Lanes(value(q0 + 2 * i), value(q0 + 2 * i + 1));
 }
 
 }  // namespace
@@ -59,133 +240,24 @@ int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride) {
   return 4 * ((starts < kTilePairs ? starts : kTilePairs) + kWeightPairs - 1);
 }
 
-namespace {
-
-#if defined(__ARM_FEATURE_DSP)
-// What tpw_pair_outputs_s8 reads, in this order (its LDMs depend on it).
-struct PairOutputArgs {
-  const uint32_t* g;
-  int8_t* out;
-  int32_t out_step;
-  int32_t n;  // >= 1
-  uint32_t w[4];
-  uint32_t bias;
-  FastRequant requant;  // multiplier, offset, shift
-};
-
-// PairOutputs<true> in 17 instructions an output (4 LDR, 4 SMLAD, FastRequant,
-// SSAT, STRB, loop) where GCC, short of registers, reloads three values an
-// output from the stack.
-extern "C" void tpw_pair_outputs_s8(const PairOutputArgs* args);
-__asm__(
-    ".pushsection .text.tpw_pair_outputs_s8,\"ax\",%progbits\n"
-    ".syntax unified\n"
-    ".thumb\n"
-    ".p2align 2\n"
-    ".global tpw_pair_outputs_s8\n"
-    ".type tpw_pair_outputs_s8, %function\n"
-    ".thumb_func\n"
-    "tpw_pair_outputs_s8:\n"
-    "  push   {r4-r11, lr}\n"
-    "  ldm    r0!, {r1, r2, r3, r4}\n"                  // g, out, out_step, n
-    "  ldm    r0, {r5, r6, r7, r8, r9, r10, r11, r12}\n"  // w0-w3, bias, multiplier, offset, shift
-    "1:\n"
-    "  ldr    r0, [r1], #16\n"
-    "  smlad  lr, r5, r0, r9\n"
-    "  ldr    r0, [r1]\n"
-    "  smlad  lr, r6, r0, lr\n"
-    "  ldr    r0, [r1, #16]\n"
-    "  smlad  lr, r7, r0, lr\n"
-    "  ldr    r0, [r1, #32]\n"
-    "  smlad  lr, r8, r0, lr\n"
-    "  qadd   r0, lr, lr\n"
-    "  add    lr, r11, lr, asr #31\n"
-    "  smmlar r0, r0, r10, lr\n"
-    "  asr    r0, r0, r12\n"
-    "  ssat   r0, #8, r0\n"
-    "  strb   r0, [r2]\n"
-    "  add    r2, r2, r3\n"
-    "  subs   r4, r4, #1\n"
-    "  bne    1b\n"
-    "  pop    {r4-r11, pc}\n"
-    ".size tpw_pair_outputs_s8, . - tpw_pair_outputs_s8\n"
-    ".popsection\n");
-#endif
-
-// n outputs out_step apart of one channel, output i summing the tap pairs
-// w[j] against input pairs g[4 (i + j)] (GatherPairs' layout) from `bias`.
-// kFullRange: the activation clamp is the int8 range (one SSAT).
-template <bool kFullRange>
-void PairOutputs(const uint32_t* g, int8_t* out, int32_t out_step, int32_t n, const uint32_t* w, uint32_t bias,
-                 FastRequant requant, int32_t act_min, int32_t act_max) {
-  static_assert(kWeightPairs == 4, "four tap pairs");
-#if defined(__ARM_FEATURE_DSP)
-  if (kFullRange) {
-    const PairOutputArgs args = {g, out, out_step, n, {w[0], w[1], w[2], w[3]}, bias, requant};
-    if (n > 0) tpw_pair_outputs_s8(&args);
-    return;
-  }
-#endif
-  const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-  for (; n > 0; --n, g += 4, out += out_step) {
-    const int32_t v = requant(Smlad(w3, g[12], Smlad(w2, g[8], Smlad(w1, g[4], Smlad(w0, g[0], bias)))));
-    *out = static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
-  }
-}
-
-}  // namespace
-
-namespace {
-
-// Tap pairs of one channel's taps w[m] = w0[m * tap_stride], m < taps (zero
-// outside): even[j] = (w[2j], w[2j+1]), odd[j] = (w[2j-1], w[2j]).
-void TapPairs(const int8_t* w0, int32_t tap_stride, int32_t taps, uint32_t* even, uint32_t* odd) {
-  auto tap = [&](int32_t m) -> int32_t { return m >= 0 && m < taps ? w0[m * tap_stride] : 0; };
-  for (int32_t j = 0; j < kWeightPairs; ++j) {
-    even[j] = Lanes(tap(2 * j), tap(2 * j + 1)), odd[j] = Lanes(tap(2 * j - 1), tap(2 * j));
-  }
-}
-
-// Output channel c's n outputs of a tile, the first at `out`, from the input
-// pairs at g (GatherPairs' layout). Stride 1: the even outputs, then the odd
-// ones, on the same pairs.
-void TileOutputs(const ConvParams& p, const ConvRow& row, int32_t c, const uint32_t* g, int8_t* out, int32_t n,
-                 const uint32_t* even, const uint32_t* odd) {
-  const bool stride_one = p.stride_w == 1;
-  const int32_t depth = row.out_depth, act_min = p.act_min, act_max = p.act_max;
-  const auto outputs = act_min == -128 && act_max == 127 ? PairOutputs<true> : PairOutputs<false>;
-  const FastRequant requant(p.multipliers[c], p.shifts[c], row.output_zero_point);
-  const uint32_t bias = BiasOf(row, c);
-  outputs(g, out, (stride_one ? 2 : 1) * depth, stride_one ? (n + 1) / 2 : n, even, bias, requant, act_min, act_max);
-  if (stride_one) outputs(g, out + depth, 2 * depth, n / 2, odd, bias, requant, act_min, act_max);
-}
-
-// Input pairs [0, pairs) of a one-channel row into wide[4i] (GatherPairs'
-// layout, lane 0 only): (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, 0 outside.
-void GatherPairsOne(const int8_t* in_row, int32_t in_w, int32_t q0, int32_t pairs, int32_t input_offset,
-                    uint32_t* wide) {
-  auto value = [&](int32_t q) -> int32_t { return q >= 0 && q < in_w ? in_row[q] + input_offset : 0; };
-  for (int32_t i = 0; i < pairs; ++i) wide[4 * i] = Lanes(value(q0 + 2 * i), value(q0 + 2 * i + 1));
-}
-
-}  // namespace
-
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t depth = row.out_depth, taps = p.walk.taps, count = row.count;
   const int32_t per_pair = p.stride_w == 1 ? 2 : 1;  // outputs starting on each input pair
   const int32_t tile = kTilePairs * per_pair;
-  const uint32_t offsets = Lanes(row.input_offset, row.input_offset);
+  const int32_t row_words = DepthwisePairsScratchWords(count, p.stride_w) / 4;
   for (int32_t c0 = 0; c0 < depth; c0 += 4) {
     if (c0 + 4 > depth) c0 = depth - 4;  // the last group overlaps the one before
-    uint32_t even[4][kWeightPairs], odd[4][kWeightPairs];
-    for (int32_t l = 0; l < 4; ++l) TapPairs(row.weights + c0 + l, depth, taps, even[l], odd[l]);
+    PairChannel even[4], odd[4];
+    for (int32_t l = 0; l < 4; ++l) MakeChannels(p, row, c0 + l, row.weights + c0 + l, depth, taps, &even[l], &odd[l]);
     for (int32_t t0 = 0; t0 < count; t0 += tile) {
       const int32_t n = count - t0 < tile ? count - t0 : tile;
       GatherPairs(row.x, row.in_w, depth, c0, t0 * p.stride_w - p.width.padding,
-                  (n + per_pair - 1) / per_pair + kWeightPairs - 1, offsets, row.scratch);
+                  (n + per_pair - 1) / per_pair + kWeightPairs - 1, row.input_offset, row_words, row.scratch);
+      PairRun runs[8], *end = runs;
       for (int32_t l = 0; l < 4; ++l) {
-        TileOutputs(p, row, c0 + l, row.scratch + l, row.out + t0 * depth + c0 + l, n, even[l], odd[l]);
+        end = AddRuns(p, row, row.scratch + l * row_words, row.out + t0 * depth + c0 + l, n, &even[l], &odd[l], end);
       }
+      OutputRuns(p, runs, static_cast<int32_t>(end - runs));
     }
   }
 }
@@ -199,9 +271,11 @@ void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
     GatherPairsOne(row.x, row.in_w, t0 * p.stride_w - p.width.padding, (n + per_pair - 1) / per_pair + kWeightPairs - 1,
                    row.input_offset, row.scratch);
     for (int32_t c = 0; c < depth; ++c) {
-      uint32_t even[kWeightPairs], odd[kWeightPairs];
-      TapPairs(row.weights + c * p.channels.filter_stride, 1, taps, even, odd);
-      TileOutputs(p, row, c, row.scratch, row.out + t0 * depth + c, n, even, odd);
+      PairChannel even, odd;
+      PairRun runs[2];
+      MakeChannels(p, row, c, row.weights + c * p.channels.filter_stride, 1, taps, &even, &odd);
+      OutputRuns(p, runs, static_cast<int32_t>(AddRuns(p, row, row.scratch, row.out + t0 * depth + c, n, &even, &odd,
+                                                       runs) - runs));
     }
   }
 }

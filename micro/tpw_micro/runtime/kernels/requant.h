@@ -10,6 +10,9 @@
 //          offset_x = 2^(shift-1) + zero_point * 2^shift - (x < 0)
 //   out  = high >> shift                                    ASR (+ the sign ADD)
 //
+// (three when the caller accumulates 2 x itself, e.g. with doubled weights and
+// bias, and proves |x| < 2^30 so that 2 x does not wrap: t = 2 x, OfDoubled).
+//
 // Why it is exact: with t = 2x, (t * m + 2^31) >> 32 is TFLM's first rounding
 // (x * m + 2^30) >> 31, so high = h + offset_x for TFLM's h. TFLM's second
 // rounding of h by 2^s, ties away from zero, is (h + 2^(s-1) - (h < 0)) >> s;
@@ -50,14 +53,23 @@ struct FastRequant {
   // point, before the activation clamp.
   int32_t operator()(uint32_t sum) const {
     const int32_t x = static_cast<int32_t>(sum);
-    const int32_t offset_x = offset + (x >> 31);
+#if defined(__ARM_FEATURE_DSP)
+    return OfDoubled(__qadd(x, x));
+#else
+    return OfDoubled(x > INT32_MAX / 2 ? INT32_MAX : (x < INT32_MIN / 2 ? INT32_MIN : 2 * x));
+#endif
+  }
+
+  // The same from t = saturate(2 x) (no QADD where the caller's accumulator is
+  // 2 x already and cannot overflow).
+  int32_t OfDoubled(int32_t t) const {
+    const int32_t offset_t = offset + (t >> 31);  // t < 0 exactly when x < 0
 #if defined(__ARM_FEATURE_DSP)
     int32_t high;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(high) : "r"(__qadd(x, x)), "r"(multiplier), "r"(offset_x));
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(high) : "r"(t), "r"(multiplier), "r"(offset_t));
 #else
-    const int64_t t = x > INT32_MAX / 2 ? INT32_MAX : (x < INT32_MIN / 2 ? INT32_MIN : int64_t{2} * x);
-    const int32_t high =
-        static_cast<int32_t>((t * multiplier + offset_x * (int64_t{1} << 32) + (int64_t{1} << 31)) >> 32);
+    const int32_t high = static_cast<int32_t>(
+        (int64_t{t} * multiplier + offset_t * (int64_t{1} << 32) + (int64_t{1} << 31)) >> 32);
 #endif
     return high >> shift;
   }
