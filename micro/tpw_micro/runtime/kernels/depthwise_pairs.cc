@@ -265,7 +265,8 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
 void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t depth = row.out_depth, taps = p.walk.run, count = row.count;
   const int32_t per_pair = p.stride_w == 1 ? 2 : 1;
-  const int32_t tile = kTilePairs * per_pair;
+  // One row of pairs: the scratch of four holds tiles of 4 kTilePairs + 9 pairs.
+  const int32_t tile = (DepthwisePairsScratchWords(count, p.stride_w) - (kWeightPairs - 1)) * per_pair;
   for (int32_t t0 = 0; t0 < count; t0 += tile) {
     const int32_t n = count - t0 < tile ? count - t0 : tile;
     GatherPairsOne(row.x, row.in_w, t0 * p.stride_w - p.width.padding, (n + per_pair - 1) / per_pair + kWeightPairs - 1,
