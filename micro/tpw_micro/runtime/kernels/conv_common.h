@@ -125,8 +125,8 @@ constexpr int32_t kPairTaps = 7;
 // |x| <= 2^29 + kPairTaps * 128 * 255 < 2^30.
 constexpr int32_t kMaxPairBias = int32_t{1} << 29;
 // Scratch words of depthwise_1xk_s8_pairs and conv_1xk_s8_c1_pairs on rows of
-// out_w outputs: one tile of one channel group (at most 172 words, 688 bytes;
-// less on rows shorter than a tile).
+// out_w outputs: one tile of one channel group and a spare word (at most 173
+// words, 692 bytes; less on rows shorter than a tile).
 int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);

@@ -123,10 +123,14 @@ struct PairRun {
 };
 
 #if defined(__ARM_FEATURE_DSP)
-// PairRuns<true>: 14 instructions an output (LDM of its 4 input pairs, the
-// pointer step, 4 SMLAD, LDM of the requantization constants into registers
-// the pairs freed, FastRequant::OfDoubled's ADD, SMMLAR and ASR, SSAT, STRB,
-// ADDS of the negative index and BMI), 10 more a run.
+// PairRuns<true>: two outputs of a run in 27 instructions: one LDM of the
+// first output's 4 input pairs, 4 SMLAD, an LDR of the fifth pair (the second
+// output reuses three of the first's; with an odd n the last one reads one
+// pair past the run, hence the scratch's spare word), the pointer step,
+// 4 SMLAD, one LDM of the requantization constants (copied to the stack, the
+// register file being full) and for each output FastRequant::OfDoubled's ADD,
+// SMMLAR and ASR, SSAT, STRB and the ADDS of the negative index, the second's
+// offset reloaded, a BPL out after the first and the BMI back; 17 more a run.
 extern "C" void tpw_pair_outputs_s8(const PairRun* runs, int32_t count);
 __asm__(
     ".pushsection .text.tpw_pair_outputs_s8,\"ax\",%progbits\n"
@@ -142,22 +146,38 @@ __asm__(
     "  ldr    r0, [sp]\n"
     "  ldm    r0!, {r1, r2, r3, r4, lr}\n"  // g, end, out_step, index, channel
     "  str    r0, [sp]\n"
-    "  ldm    lr!, {r5, r6, r7, r8, r9}\n"  // w0-w3, bias; lr: the requantization
+    "  ldm    lr, {r5, r6, r7, r8, r9, r10, r11, r12}\n"  // w0-w3, bias, multiplier, offset, shift
+    "  push   {r10, r11, r12}\n"
     "1:\n"
-    "  ldm    r1, {r0, r10, r11, r12}\n"
-    "  adds   r1, r1, #4\n"
+    "  ldm    r1, {r0, r10, r11, r12}\n"  // pairs k .. k + 3
     "  smlad  r0, r5, r0, r9\n"
     "  smlad  r0, r6, r10, r0\n"
     "  smlad  r0, r7, r11, r0\n"
     "  smlad  r0, r8, r12, r0\n"
-    "  ldm    lr, {r10, r11, r12}\n"  // multiplier, offset, shift
-    "  add    r11, r11, r0, asr #31\n"
-    "  smmlar r0, r0, r10, r11\n"
-    "  asr    r0, r0, r12\n"
+    "  ldr    lr, [r1, #16]\n"  // pair k + 4
+    "  adds   r1, r1, #8\n"
+    "  smlad  r10, r5, r10, r9\n"
+    "  smlad  r10, r6, r11, r10\n"
+    "  smlad  r10, r7, r12, r10\n"
+    "  smlad  r10, r8, lr, r10\n"
+    "  ldm    sp, {r11, r12, lr}\n"  // multiplier, offset, shift
+    "  add    r12, r12, r0, asr #31\n"
+    "  smmlar r0, r0, r11, r12\n"
+    "  asr    r0, r0, lr\n"
     "  ssat   r0, #8, r0\n"
     "  strb   r0, [r2, r4]\n"
     "  adds   r4, r4, r3\n"
+    "  bpl    3f\n"
+    "  ldr    r12, [sp, #4]\n"
+    "  add    r12, r12, r10, asr #31\n"
+    "  smmlar r10, r10, r11, r12\n"
+    "  asr    r10, r10, lr\n"
+    "  ssat   r10, #8, r10\n"
+    "  strb   r10, [r2, r4]\n"
+    "  adds   r4, r4, r3\n"
     "  bmi    1b\n"
+    "3:\n"
+    "  add    sp, sp, #12\n"
     "  ldr    r0, [sp, #4]\n"
     "  subs   r0, r0, #1\n"
     "  str    r0, [sp, #4]\n"
@@ -237,7 +257,8 @@ void GatherPairsOne(const int8_t* in_row, int32_t in_w, int32_t q0, int32_t pair
 int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride) {
   const int32_t per_pair = stride == 1 ? 2 : 1;
   const int32_t starts = (out_w + per_pair - 1) / per_pair;  // a row's input pairs outputs start on
-  return 4 * ((starts < kTilePairs ? starts : kTilePairs) + kWeightPairs - 1);
+  // Four rows and the word tpw_pair_outputs_s8 may read past the last.
+  return 4 * ((starts < kTilePairs ? starts : kTilePairs) + kWeightPairs - 1) + 1;
 }
 
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
@@ -265,8 +286,9 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
 void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t depth = row.out_depth, taps = p.walk.run, count = row.count;
   const int32_t per_pair = p.stride_w == 1 ? 2 : 1;
-  // One row of pairs: the scratch of four holds tiles of 4 kTilePairs + 9 pairs.
-  const int32_t tile = (DepthwisePairsScratchWords(count, p.stride_w) - (kWeightPairs - 1)) * per_pair;
+  // One row of pairs: the scratch of four holds tiles of 4 kTilePairs + 9 pairs
+  // (and the spare word).
+  const int32_t tile = (DepthwisePairsScratchWords(count, p.stride_w) - kWeightPairs) * per_pair;
   for (int32_t t0 = 0; t0 < count; t0 += tile) {
     const int32_t n = count - t0 < tile ? count - t0 : tile;
     GatherPairsOne(row.x, row.in_w, t0 * p.stride_w - p.width.padding, (n + per_pair - 1) / per_pair + kWeightPairs - 1,
