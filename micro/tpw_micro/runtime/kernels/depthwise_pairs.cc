@@ -267,15 +267,19 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t tile = kTilePairs * per_pair;
   const int32_t row_words = DepthwisePairsScratchWords(count, p.stride_w) / 4;
   for (int32_t c0 = 0; c0 < depth; c0 += 4) {
-    if (c0 + 4 > depth) c0 = depth - 4;  // the last group overlaps the one before
+    // The last group overlaps the one before; its first `done` channels are.
+    const int32_t done = c0 + 4 > depth ? c0 + 4 - depth : 0;
+    c0 -= done;
     PairChannel even[4], odd[4];
-    for (int32_t l = 0; l < 4; ++l) MakeChannels(p, row, c0 + l, row.weights + c0 + l, depth, taps, &even[l], &odd[l]);
+    for (int32_t l = done; l < 4; ++l) {
+      MakeChannels(p, row, c0 + l, row.weights + c0 + l, depth, taps, &even[l], &odd[l]);
+    }
     for (int32_t t0 = 0; t0 < count; t0 += tile) {
       const int32_t n = count - t0 < tile ? count - t0 : tile;
       GatherPairs(row.x, row.in_w, depth, c0, t0 * p.stride_w - p.width.padding,
                   (n + per_pair - 1) / per_pair + kWeightPairs - 1, row.input_offset, row_words, row.scratch);
       PairRun runs[8], *end = runs;
-      for (int32_t l = 0; l < 4; ++l) {
+      for (int32_t l = done; l < 4; ++l) {
         end = AddRuns(p, row, row.scratch + l * row_words, row.out + t0 * depth + c0 + l, n, &even[l], &odd[l], end);
       }
       OutputRuns(p, runs, static_cast<int32_t>(end - runs));
