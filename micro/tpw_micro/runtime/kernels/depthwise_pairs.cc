@@ -227,18 +227,25 @@ void MakeChannels(const ConvParams& p, const ConvRow& row, int32_t c, const int8
   even->requant = odd->requant = FastRequant(p.multipliers[c], p.shifts[c], row.output_zero_point);
 }
 
-// Adds the runs of a channel's n outputs of a tile, the first at `out`, on
-// its row of input pairs g: stride 1, the even outputs and the odd ones on the
-// same pairs.
-PairRun* AddRuns(const ConvParams& p, const ConvRow& row, const uint32_t* g, int8_t* out, int32_t n,
-                 const PairChannel* even, const PairChannel* odd, PairRun* runs) {
-  const bool stride_one = p.stride_w == 1;
-  const int32_t step = (stride_one ? 2 : 1) * row.out_depth;
-  const int32_t n_even = stride_one ? (n + 1) / 2 : n, n_odd = stride_one ? n / 2 : 0;
-  if (n_even > 0) *runs++ = {g, out + n_even * step, step, -n_even * step, even};
-  if (n_odd > 0) *runs++ = {g, out + row.out_depth + n_odd * step, step, -n_odd * step, odd};
-  return runs;
-}
+// Where a channel's n outputs of a tile go, the same for every channel: the
+// even ones (all at stride 2) and the odd ones, step apart, spanning
+// n * step bytes each.
+struct TileRuns {
+  int32_t depth, step, even_span, odd_span;
+  TileRuns(const ConvParams& p, int32_t depth, int32_t n)
+      : depth(depth),
+        step((p.stride_w == 1 ? 2 : 1) * depth),
+        even_span((p.stride_w == 1 ? (n + 1) / 2 : n) * step),
+        odd_span((p.stride_w == 1 ? n / 2 : 0) * step) {}
+
+  // Adds the runs of the channel whose first output is at `out`, on its row
+  // of input pairs g.
+  PairRun* Add(const uint32_t* g, int8_t* out, const PairChannel* even, const PairChannel* odd, PairRun* runs) const {
+    *runs++ = {g, out + even_span, step, -even_span, even};
+    if (odd_span > 0) *runs++ = {g, out + depth + odd_span, step, -odd_span, odd};
+    return runs;
+  }
+};
 
 void OutputRuns(const ConvParams& p, const PairRun* runs, int32_t count) {
   (p.act_min == -128 && p.act_max == 127 ? PairRuns<true> : PairRuns<false>)(runs, count, p.act_min, p.act_max);
@@ -278,9 +285,10 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
       const int32_t n = count - t0 < tile ? count - t0 : tile;
       GatherPairs(row.x, row.in_w, depth, c0, t0 * p.stride_w - p.width.padding,
                   (n + per_pair - 1) / per_pair + kWeightPairs - 1, row.input_offset, row_words, row.scratch);
+      const TileRuns tile_runs(p, depth, n);
       PairRun runs[8], *end = runs;
       for (int32_t l = done; l < 4; ++l) {
-        end = AddRuns(p, row, row.scratch + l * row_words, row.out + t0 * depth + c0 + l, n, &even[l], &odd[l], end);
+        end = tile_runs.Add(row.scratch + l * row_words, row.out + t0 * depth + c0 + l, &even[l], &odd[l], end);
       }
       OutputRuns(p, runs, static_cast<int32_t>(end - runs));
     }
@@ -297,12 +305,13 @@ void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
     const int32_t n = count - t0 < tile ? count - t0 : tile;
     GatherPairsOne(row.x, row.in_w, t0 * p.stride_w - p.width.padding, (n + per_pair - 1) / per_pair + kWeightPairs - 1,
                    row.input_offset, row.scratch);
+    const TileRuns tile_runs(p, depth, n);
     for (int32_t c = 0; c < depth; ++c) {
       PairChannel even, odd;
       PairRun runs[2];
       MakeChannels(p, row, c, row.weights + c * p.channels.filter_stride, 1, taps, &even, &odd);
-      OutputRuns(p, runs, static_cast<int32_t>(AddRuns(p, row, row.scratch, row.out + t0 * depth + c, n, &even, &odd,
-                                                       runs) - runs));
+      const PairRun* end = tile_runs.Add(row.scratch, row.out + t0 * depth + c, &even, &odd, runs);
+      OutputRuns(p, runs, static_cast<int32_t>(end - runs));
     }
   }
 }
