@@ -26,11 +26,11 @@ def test_outputs_equal_tflm(cases, name):
 
 # Instructions per inference of the "separable" case with the interior-row kernel variants
 # (depthwise_1xk_s8_pairs loading each output's tap pairs with one LDM; largest over its
-# inputs: 67,125), plus 5 %. Counts are exact and deterministic, so this is a
+# inputs: 66,941), plus 5 %. Counts are exact and deterministic, so this is a
 # size-style budget, not a timing: a kernel change that costs more fails here. (The budget
 # was 119,077 before; the per-channel kernels ran it in 133,391; runtime 327b26b in 346,372.)
 # Re-measure if the case's model changes.
-SEPARABLE_INSTRUCTIONS_BUDGET = 70_481
+SEPARABLE_INSTRUCTIONS_BUDGET = 70_288
 
 
 def test_separable_case_stays_within_its_instruction_budget(cases):

@@ -239,14 +239,16 @@ Status EvalConv(NodeContext& node) {
   p->interior_row = conv_nxk_s8_generic;
   if (!fast_requant) return Status::Ok();
   // One filter row walked in pairs of input positions (the whole-row variants),
-  // biases they can double (a constant tensor known here, or none).
+  // biases they can double (a constant tensor known here, or none) and the
+  // int8 range as the activation clamp (what a converter gives ReLU and ReLU6
+  // outputs too: their quantized range is the activation's).
   const Tensor* bias = node.input(kBiasTensor);
   bool small_bias = bias == nullptr || bias->is_constant;
   for (int32_t oc = 0; bias != nullptr && small_bias && oc < out_depth; ++oc) {
     small_bias = bias->data.i32[oc] >= -kMaxPairBias && bias->data.i32[oc] <= kMaxPairBias;
   }
   const bool pair_rows = p->walk.rows == 1 && p->dilation_w == 1 && (p->stride_w == 1 || p->stride_w == 2) &&
-                         small_bias;
+                         small_bias && p->act_min == -128 && p->act_max == 127;
   if (p->walk.shape == WalkShape::kRun && ch.group_input_stride == 1 && one_group && pair_rows &&
       p->walk.run <= kPairTaps) {
     p->interior_row = conv_1xk_s8_c1_pairs;

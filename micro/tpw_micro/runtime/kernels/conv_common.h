@@ -106,7 +106,7 @@ constexpr int32_t kMaxWidenedRun = 512;  // a 2 kB scratch
 void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // WalkShape::kStrided of one filter row, depth multiplier 1, stride 1 or 2,
 // no dilation, up to kPairTaps taps, four channels or more, biases up to
-// kMaxPairBias; whole rows: per group of four channels and tile of outputs
+// kMaxPairBias, no activation clamp inside the int8 range; whole rows: per group of four channels and tile of outputs
 // (80 at stride 1, 40 at 2), the input (with its offset, 0 in the padding) is
 // gathered once into the scratch as int16 pairs of neighbouring positions, one
 // row of pairs a channel, and each output loads its 4 pairs with one LDM and
@@ -115,9 +115,10 @@ void conv_1xk_s8_2x2(const ConvParams& p, const ConvRow& row);
 // with (0, w0), (w1, w2)... on the same input pairs.
 void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row);
 // WalkShape::kRun of a conv on one input channel (a stem), one filter row,
-// stride 1 or 2, no dilation, up to kPairTaps taps; whole rows: the channel is
-// gathered into pairs as above once per tile and every output channel sums
-// its tap pairs against them (a depthwise row with multiplier Cout).
+// stride 1 or 2, no dilation, up to kPairTaps taps, biases and clamp as above;
+// whole rows: the channel is gathered into pairs as above once per tile and
+// every output channel sums its tap pairs against them (a depthwise row with
+// multiplier Cout).
 void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row);
 constexpr int32_t kPairTaps = 7;
 // Largest |bias| of those two: they accumulate 2 x with doubled weights and

@@ -123,7 +123,7 @@ struct PairRun {
 };
 
 #if defined(__ARM_FEATURE_DSP)
-// PairRuns<true>: two outputs of a run in 27 instructions: one LDM of the
+// PairRuns: two outputs of a run in 27 instructions: one LDM of the
 // first output's 4 input pairs, 4 SMLAD, an LDR of the fifth pair (the second
 // output reuses three of the first's; with an odd n the last one reads one
 // pair past the run, hence the scratch's spare word), the pointer step,
@@ -188,27 +188,23 @@ __asm__(
     ".popsection\n");
 #endif
 
-// The outputs of `count` runs. kFullRange: the activation clamp is the int8
-// range (one SSAT).
-template <bool kFullRange>
-void PairRuns(const PairRun* runs, int32_t count, int32_t act_min, int32_t act_max) {
+// The outputs of `count` runs (the activation clamp is the int8 range: one
+// SSAT).
+void PairRuns(const PairRun* runs, int32_t count) {
   static_assert(kWeightPairs == 4, "four tap pairs");
 #if defined(__ARM_FEATURE_DSP)
-  if (kFullRange) {
-    if (count > 0) tpw_pair_outputs_s8(runs, count);
-    return;
-  }
-#endif
+  if (count > 0) tpw_pair_outputs_s8(runs, count);
+#else
   for (const PairRun* run = runs; run < runs + count; ++run) {
     const uint32_t* g = run->g;
     const PairChannel& ch = *run->channel;
     for (int32_t i = run->index; i < 0; i += run->out_step, ++g) {
       const uint32_t sum =
           Smlad(ch.w[3], g[3], Smlad(ch.w[2], g[2], Smlad(ch.w[1], g[1], Smlad(ch.w[0], g[0], ch.bias))));
-      const int32_t v = ch.requant.OfDoubled(static_cast<int32_t>(sum));
-      run->end[i] = static_cast<int8_t>(kFullRange ? SaturateToInt8(v) : SaturateInt8(v, act_min, act_max));
+      run->end[i] = static_cast<int8_t>(SaturateToInt8(ch.requant.OfDoubled(static_cast<int32_t>(sum))));
     }
   }
+#endif
 }
 
 // Channel c's constants with its taps w[m] = w0[m * tap_stride], m < taps
@@ -246,10 +242,6 @@ struct TileRuns {
     return runs;
   }
 };
-
-void OutputRuns(const ConvParams& p, const PairRun* runs, int32_t count) {
-  (p.act_min == -128 && p.act_max == 127 ? PairRuns<true> : PairRuns<false>)(runs, count, p.act_min, p.act_max);
-}
 
 // Input pairs [0, pairs) of a one-channel row into wide[i] (one row of
 // GatherPairs' layout): (x[q0 + 2i], x[q0 + 2i + 1]) + input offset, 0 outside.
@@ -290,7 +282,7 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
       for (int32_t l = done; l < 4; ++l) {
         end = tile_runs.Add(row.scratch + l * row_words, row.out + t0 * depth + c0 + l, &even[l], &odd[l], end);
       }
-      OutputRuns(p, runs, static_cast<int32_t>(end - runs));
+      PairRuns(runs, static_cast<int32_t>(end - runs));
     }
   }
 }
@@ -311,7 +303,7 @@ void conv_1xk_s8_c1_pairs(const ConvParams& p, const ConvRow& row) {
       PairRun runs[2];
       MakeChannels(p, row, c, row.weights + c * p.channels.filter_stride, 1, taps, &even, &odd);
       const PairRun* end = tile_runs.Add(row.scratch, row.out + t0 * depth + c, &even, &odd, runs);
-      OutputRuns(p, runs, static_cast<int32_t>(end - runs));
+      PairRuns(runs, static_cast<int32_t>(end - runs));
     }
   }
 }
