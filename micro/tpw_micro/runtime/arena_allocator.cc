@@ -19,12 +19,8 @@ ArenaAllocator::ArenaAllocator(uint8_t* arena, size_t size)
 }
 
 Status ArenaAllocator::TooSmall(size_t requested) const {
-  return Status::Error(StatusCode::kArenaTooSmall)
-      .Add("arena too small: needs ")
-      .Add(static_cast<int32_t>(requested > INT32_MAX ? INT32_MAX : requested))
-      .Add(" more bytes, ")
-      .Add(static_cast<int32_t>(free_bytes()))
-      .Add(" free");
+  return Status::Error(StatusCode::kArenaTooSmall, "arena too small: needs %d more bytes, %d free",
+      static_cast<int32_t>(requested > INT32_MAX ? INT32_MAX : requested), static_cast<int32_t>(free_bytes()));
 }
 
 Status ArenaAllocator::AllocatePersistent(size_t bytes, void** out) {

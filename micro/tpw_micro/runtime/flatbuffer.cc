@@ -5,11 +5,8 @@ namespace fb {
 namespace {
 
 Status Malformed(const char* what, size_t pos) {
-  return Status::Error(StatusCode::kInvalidModel)
-      .Add("malformed flatbuffer: ")
-      .Add(what)
-      .Add(" at byte ")
-      .Add(static_cast<int32_t>(pos));
+  return Status::Error(StatusCode::kInvalidModel, "malformed flatbuffer: %s at byte %d",
+      what, static_cast<int32_t>(pos));
 }
 
 // Follows the uoffset stored at `pos` to an absolute position inside the buffer.
@@ -42,7 +39,7 @@ Status Vector::TableAt(uint32_t i, Table* out) const {
 }
 
 Status Table::OpenRoot(const uint8_t* buf, size_t size, Table* out) {
-  if (buf == nullptr) return Status::Error(StatusCode::kInvalidArgument).Add("model data is null");
+  if (buf == nullptr) return Status::Error(StatusCode::kInvalidArgument, "model data is null");
   if (size < 8) return Malformed("buffer shorter than a header", size);
   if (size > kMaxBufferSize) return Malformed("buffer larger than 2 GiB", size);
   size_t root;
@@ -81,7 +78,8 @@ size_t Table::FieldOffset(int field) const {
 }
 
 Status Table::FieldError(int field, const char* what) const {
-  return Malformed(what, pos_).Add(" (field ").Add(field).Add(")");
+  return Status::Error(StatusCode::kInvalidModel, "malformed flatbuffer: %s at byte %d (field %d)", what,
+                       static_cast<int32_t>(pos_), field);
 }
 
 Status Table::Follow(int field, size_t* target) const {

@@ -37,16 +37,14 @@ Status PlanTensorMemory(const Subgraph& graph, ArenaAllocator& allocator, size_t
       int32_t t = node.inputs->data[k];
       if (t < 0 || graph.tensors[t].is_constant) continue;
       if (requests[t].first_use < 0) {
-        return Status::Error(StatusCode::kInvalidModel)
-            .Add("node ").Add(n).Add(" reads tensor ").Add(t).Add(" before it is written");
+        return Status::Error(StatusCode::kInvalidModel, "node %d reads tensor %d before it is written", n, t);
       }
       Touch(&requests[t], n);
     }
     for (int32_t k = 0; k < node.outputs->size; ++k) {
       int32_t t = node.outputs->data[k];
       if (requests[t].first_use >= 0 && requests[t].first_use < n) {
-        return Status::Error(StatusCode::kInvalidModel)
-            .Add("node ").Add(n).Add(" writes tensor ").Add(t).Add(" that already has a value");
+        return Status::Error(StatusCode::kInvalidModel, "node %d writes tensor %d that already has a value", n, t);
       }
       Touch(&requests[t], n);
     }

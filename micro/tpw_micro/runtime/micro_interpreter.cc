@@ -16,10 +16,10 @@ MicroInterpreter::MicroInterpreter(const uint8_t* model_data, size_t model_size,
 Status MicroInterpreter::AllocateTensors() {
   ready_ = false;
   if (model_data_ == nullptr || arena_ == nullptr) {
-    return Status::Error(StatusCode::kInvalidArgument).Add("model data or arena is null");
+    return Status::Error(StatusCode::kInvalidArgument, "model data or arena is null");
   }
   if (reinterpret_cast<uintptr_t>(model_data_) % 4 != 0) {
-    return Status::Error(StatusCode::kInvalidArgument).Add("model data must be 4-byte aligned");
+    return Status::Error(StatusCode::kInvalidArgument, "model data must be 4-byte aligned");
   }
   ArenaAllocator allocator(arena_, arena_size_);
   TPW_RETURN_IF_ERROR(ReadSubgraph(model_data_, model_size_, resolver_, allocator, &graph_));
@@ -44,8 +44,7 @@ Status MicroInterpreter::PrepareNodes(ArenaAllocator& allocator) {
     // shape; planning needs every size, so refuse here, naming the op.
     for (int32_t k = 0; k < context.num_outputs(); ++k) {
       if (!ShapeKnown(*context.output(k)->dims)) {
-        return context.Error(StatusCode::kUnsupported).Add("output ").Add(k)
-            .Add(" has a -1 dimension this op does not compute");
+        return context.Error(StatusCode::kUnsupported, "output %d has a -1 dimension this op does not compute", k);
       }
     }
   }
@@ -61,7 +60,7 @@ Tensor* MicroInterpreter::output(size_t index) {
 }
 
 Status MicroInterpreter::Invoke() {
-  if (!ready_) return Status::Error(StatusCode::kNotReady).Add("Invoke() before a successful AllocateTensors()");
+  if (!ready_) return Status::Error(StatusCode::kNotReady, "Invoke() before a successful AllocateTensors()");
   fb::Table no_options;
   fb::Vector no_tensors;
   for (int32_t i = 0; i < graph_.num_nodes; ++i) {

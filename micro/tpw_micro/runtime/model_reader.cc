@@ -22,8 +22,6 @@ constexpr int32_t kMaxRank = 6;
 
 const IntArray kScalarShape = {0};  // also the empty index list
 
-Status Invalid() { return Status::Error(StatusCode::kInvalidModel); }
-
 // An int32 vector seen as an IntArray (same layout: length word, then values);
 // an absent vector has no length word in the buffer, so it maps to kScalarShape.
 const IntArray* AsIntArray(const fb::Vector& vector) {
@@ -36,7 +34,7 @@ Status CheckIndices(const fb::Vector& indices, int32_t num_tensors, bool allow_o
   for (uint32_t i = 0; i < indices.length(); ++i) {
     int32_t index = indices.Get<int32_t>(i);
     if ((index == -1 && allow_omitted) || (index >= 0 && index < num_tensors)) continue;
-    return Invalid().Add(what).Add(" refers to tensor ").Add(index).Add(" of ").Add(num_tensors);
+    return Status::Error(StatusCode::kInvalidModel, "%s refers to tensor %d of %d", what, index, num_tensors);
   }
   return Status::Ok();
 }
@@ -48,9 +46,8 @@ Status ParseShape(const fb::Table& table, int32_t index, Tensor* tensor, size_t*
   fb::Vector shape;
   TPW_RETURN_IF_ERROR(table.VectorField(kTensorShape, 4, &shape));
   if (shape.length() > static_cast<uint32_t>(kMaxRank)) {
-    return Status::Error(StatusCode::kUnsupported)
-        .Add("tensor ").Add(index).Add(" has rank ").Add(static_cast<int32_t>(shape.length()))
-        .Add(", expected at most ").Add(kMaxRank);
+    return Status::Error(StatusCode::kUnsupported, "tensor %d has rank %d, expected at most %d",
+        index, static_cast<int32_t>(shape.length()), kMaxRank);
   }
   tensor->dims = AsIntArray(shape);
   *elements = 1;
@@ -63,9 +60,9 @@ Status ParseShape(const fb::Table& table, int32_t index, Tensor* tensor, size_t*
     }
     // Products stay below 2^31 so kernels can index with int32.
     if (extent < 1 || *elements > static_cast<size_t>(INT32_MAX) / static_cast<size_t>(extent)) {
-      return Status::Error(StatusCode::kUnsupported)
-          .Add("tensor ").Add(index).Add(" dimension ").Add(static_cast<int32_t>(d)).Add(" is ").Add(extent)
-          .Add(", expected -1 or a positive extent (product < 2^31)");
+      return Status::Error(StatusCode::kUnsupported,
+          "tensor %d dimension %d is %d, expected -1 or a positive extent (product < 2^31)",
+          index, static_cast<int32_t>(d), extent);
     }
     *elements *= static_cast<size_t>(extent);
   }
@@ -83,13 +80,14 @@ Status ParseQuantization(const fb::Table& table, int32_t index, Tensor* tensor) 
   if (scales.length() == 0) return Status::Ok();
   // TFLM also takes one zero point shared by every per-channel scale.
   if (zero_points.length() > 1 && zero_points.length() != scales.length()) {
-    return Invalid().Add("tensor ").Add(index).Add(" has ").Add(static_cast<int32_t>(zero_points.length()))
-        .Add(" zero points for ").Add(static_cast<int32_t>(scales.length())).Add(" scales, expected 0, 1 or as many");
+    return Status::Error(StatusCode::kInvalidModel,
+        "tensor %d has %d zero points for %d scales, expected 0, 1 or as many",
+        index, static_cast<int32_t>(zero_points.length()), static_cast<int32_t>(scales.length()));
   }
   tensor->params.scale = scales.Get<float>(0);
   int64_t zero_point = zero_points.length() == 0 ? 0 : zero_points.Get<int64_t>(0);
   if (zero_point < INT32_MIN || zero_point > INT32_MAX) {
-    return Invalid().Add("tensor ").Add(index).Add(": zero point out of int32 range");
+    return Status::Error(StatusCode::kInvalidModel, "tensor %d: zero point out of int32 range", index);
   }
   tensor->params.zero_point = static_cast<int32_t>(zero_point);
   return Status::Ok();
@@ -101,25 +99,27 @@ Status ParseBuffer(const fb::Table& table, const ModelView& model, int32_t index
   TPW_RETURN_IF_ERROR(table.Scalar<uint32_t>(kTensorBuffer, 0, &buffer_index));
   if (buffer_index >= model.buffers.length()) {
     if (buffer_index == 0) return Status::Ok();  // a model may omit the empty sentinel buffer
-    return Invalid().Add("tensor ").Add(index).Add(" uses missing buffer ").Add(static_cast<int32_t>(buffer_index));
+    return Status::Error(StatusCode::kInvalidModel, "tensor %d uses missing buffer %d",
+        index, static_cast<int32_t>(buffer_index));
   }
   fb::Table buffer;
   fb::Vector data;
   TPW_RETURN_IF_ERROR(model.buffers.TableAt(buffer_index, &buffer));
   if (buffer.Has(kBufferOffset)) {
-    return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(": external buffer data");
+    return Status::Error(StatusCode::kUnsupported, "tensor %d: external buffer data", index);
   }
   TPW_RETURN_IF_ERROR(buffer.VectorField(kBufferData, 1, &data));
   if (data.length() == 0) return Status::Ok();
   if (!ShapeKnown(*tensor->dims)) {
-    return Invalid().Add("constant tensor ").Add(index).Add(" has a -1 dimension, expected a fixed shape");
+    return Status::Error(StatusCode::kInvalidModel, "constant tensor %d has a -1 dimension, expected a fixed shape",
+        index);
   }
   if (data.length() != tensor->bytes) {
-    return Invalid().Add("tensor ").Add(index).Add(" has ").Add(static_cast<int32_t>(data.length()))
-        .Add(" data bytes, shape needs ").Add(static_cast<int32_t>(tensor->bytes));
+    return Status::Error(StatusCode::kInvalidModel, "tensor %d has %d data bytes, shape needs %d",
+        index, static_cast<int32_t>(data.length()), static_cast<int32_t>(tensor->bytes));
   }
   if (reinterpret_cast<uintptr_t>(data.data()) % TensorTypeSize(tensor->type) != 0) {
-    return Invalid().Add("tensor ").Add(index).Add(": misaligned constant data");
+    return Status::Error(StatusCode::kInvalidModel, "tensor %d: misaligned constant data", index);
   }
   tensor->data.raw = const_cast<uint8_t*>(data.data());  // never written: constants are read-only inputs
   tensor->is_constant = true;
@@ -135,15 +135,15 @@ Status ParseTensor(const ModelView& model, int32_t index, Tensor* tensor) {
   TPW_RETURN_IF_ERROR(table.Scalar<uint8_t>(kTensorIsVariable, 0, &is_variable));
   tensor->type = static_cast<TensorType>(type);
   if (TensorTypeSize(tensor->type) == 0) {
-    return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(" has type code ").Add(type);
+    return Status::Error(StatusCode::kUnsupported, "tensor %d has type code %d", index, type);
   }
   if (is_variable != 0 || table.Has(kTensorSparsity)) {
-    return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(" is variable or sparse");
+    return Status::Error(StatusCode::kUnsupported, "tensor %d is variable or sparse", index);
   }
   size_t elements = 0;
   TPW_RETURN_IF_ERROR(ParseShape(table, index, tensor, &elements));
   if (elements > INT32_MAX / TensorTypeSize(tensor->type)) {
-    return Status::Error(StatusCode::kUnsupported).Add("tensor ").Add(index).Add(" too large");
+    return Status::Error(StatusCode::kUnsupported, "tensor %d too large", index);
   }
   tensor->bytes = elements * TensorTypeSize(tensor->type);
   TPW_RETURN_IF_ERROR(ParseQuantization(table, index, tensor));
@@ -158,7 +158,8 @@ Status ParseOperator(const ModelView& model, const OpResolver& resolver, int32_t
   uint32_t opcode_index = 0;
   TPW_RETURN_IF_ERROR(op.Scalar<uint32_t>(kOperatorOpcodeIndex, 0, &opcode_index));
   if (opcode_index >= model.opcodes.length()) {
-    return Invalid().Add("node ").Add(index).Add(" uses missing opcode ").Add(static_cast<int32_t>(opcode_index));
+    return Status::Error(StatusCode::kInvalidModel, "node %d uses missing opcode %d",
+        index, static_cast<int32_t>(opcode_index));
   }
   TPW_RETURN_IF_ERROR(model.opcodes.TableAt(opcode_index, &opcode));
   int8_t deprecated_code = 0;
@@ -177,9 +178,10 @@ Status ParseOperator(const ModelView& model, const OpResolver& resolver, int32_t
   node->outputs = AsIntArray(outputs);
   TPW_RETURN_IF_ERROR(resolver.Lookup(opcode, code, &node->registration));
   if (node->registration == nullptr) {
-    Status status = Status::Error(StatusCode::kUnsupported).Add("node ").Add(index);
-    if (code == kCustomOperatorCode) return status.Add(": custom operators are not supported");
-    return status.Add(": builtin operator ").Add(code).Add(" is not supported");
+    if (code == kCustomOperatorCode) {
+      return Status::Error(StatusCode::kUnsupported, "node %d: custom operators are not supported", index);
+    }
+    return Status::Error(StatusCode::kUnsupported, "node %d: builtin operator %d is not supported", index, code);
   }
   return Status::Ok();
 }
@@ -191,18 +193,18 @@ Status OpenModel(const uint8_t* data, size_t size, ModelView* view) {
   fb::Vector subgraphs;
   TPW_RETURN_IF_ERROR(fb::Table::OpenRoot(data, size, &model));
   // OpenRoot guarantees 8 bytes: the root offset, then the file identifier.
-  if (memcmp(data + 4, "TFL3", 4) != 0) return Invalid().Add("missing TFL3 file identifier");
+  if (memcmp(data + 4, "TFL3", 4) != 0) return Status::Error(StatusCode::kInvalidModel, "missing TFL3 file identifier");
   uint32_t version = 0;
   TPW_RETURN_IF_ERROR(model.Scalar<uint32_t>(kModelVersion, 0, &version));
   if (version != kSchemaVersion) {
-    return Invalid().Add("schema version ").Add(static_cast<int32_t>(version)).Add(", expected 3");
+    return Status::Error(StatusCode::kInvalidModel, "schema version %d, expected 3", static_cast<int32_t>(version));
   }
   TPW_RETURN_IF_ERROR(model.VectorField(kModelOperatorCodes, 4, &view->opcodes));
   TPW_RETURN_IF_ERROR(model.VectorField(kModelBuffers, 4, &view->buffers));
   TPW_RETURN_IF_ERROR(model.VectorField(kModelSubgraphs, 4, &subgraphs));
   if (subgraphs.length() != 1) {
-    return Status::Error(StatusCode::kUnsupported)
-        .Add("model has ").Add(static_cast<int32_t>(subgraphs.length())).Add(" subgraphs, expected 1");
+    return Status::Error(StatusCode::kUnsupported, "model has %d subgraphs, expected 1",
+        static_cast<int32_t>(subgraphs.length()));
   }
   TPW_RETURN_IF_ERROR(subgraphs.TableAt(0, &subgraph));
   TPW_RETURN_IF_ERROR(subgraph.VectorField(kSubgraphTensors, 4, &view->tensors));
@@ -228,11 +230,12 @@ Status ReadSubgraph(const uint8_t* data, size_t size, const OpResolver& resolver
   for (uint32_t i = 0; i < model.inputs.length(); ++i) {
     const Tensor& input = graph->tensors[model.inputs.Get<int32_t>(i)];
     if (input.is_constant) {
-      return Invalid().Add("subgraph input ").Add(static_cast<int32_t>(i)).Add(" is a constant tensor");
+      return Status::Error(StatusCode::kInvalidModel, "subgraph input %d is a constant tensor",
+          static_cast<int32_t>(i));
     }
     if (!ShapeKnown(*input.dims) && unsupported.ok()) {
-      unsupported = Status::Error(StatusCode::kUnsupported).Add("subgraph input ").Add(static_cast<int32_t>(i))
-          .Add(" has a -1 dimension, expected a fixed shape");
+      unsupported = Status::Error(StatusCode::kUnsupported,
+          "subgraph input %d has a -1 dimension, expected a fixed shape", static_cast<int32_t>(i));
     }
   }
   graph->inputs = AsIntArray(model.inputs)->data;

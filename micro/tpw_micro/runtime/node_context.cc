@@ -15,30 +15,34 @@ constexpr int kQuantDimension = 6;
 
 }  // namespace
 
-Status NodeContext::Error(StatusCode code) const {
-  return Status::Error(code).Add(op_name()).Add(" (node ").Add(node_index_).Add("): ");
+Status NodeContext::Error(StatusCode code, const char* format, ...) const {
+  Status status = Status::Error(code, "%s (node %d): ", op_name(), node_index_);
+  va_list args;
+  va_start(args, format);
+  status.AppendV(format, args);
+  va_end(args);
+  return status;
 }
 
 Status NodeContext::ExpectCounts(int32_t inputs, int32_t outputs) const {
   if (num_inputs() < inputs || num_outputs() != outputs) {
-    return Error(StatusCode::kInvalidModel)
-        .Add("expects ").Add(inputs).Add(" inputs and ").Add(outputs).Add(" outputs, got ")
-        .Add(num_inputs()).Add(" and ").Add(num_outputs());
+    return Error(StatusCode::kInvalidModel, "expects %d inputs and %d outputs, got %d and %d",
+        inputs, outputs, num_inputs(), num_outputs());
   }
   for (int32_t i = 0; i < inputs; ++i) {
-    if (input(i) == nullptr) return Error(StatusCode::kInvalidModel).Add("input ").Add(i).Add(" missing");
+    if (input(i) == nullptr) return Error(StatusCode::kInvalidModel, "input %d missing", i);
   }
   for (int32_t i = 0; i < outputs; ++i) {
-    if (output(i) == nullptr) return Error(StatusCode::kInvalidModel).Add("output ").Add(i).Add(" missing");
-    if (output(i)->is_constant) return Error(StatusCode::kInvalidModel).Add("output ").Add(i).Add(" is constant");
+    if (output(i) == nullptr) return Error(StatusCode::kInvalidModel, "output %d missing", i);
+    if (output(i)->is_constant) return Error(StatusCode::kInvalidModel, "output %d is constant", i);
   }
   return Status::Ok();
 }
 
 Status NodeContext::ExpectType(const Tensor* tensor, TensorType type, const char* what) const {
   if (tensor->type == type) return Status::Ok();
-  return Error(StatusCode::kUnsupported)
-      .Add(what).Add(" type ").Add(TensorTypeName(tensor->type)).Add(", expected ").Add(TensorTypeName(type));
+  return Error(StatusCode::kUnsupported, "%s type %s, expected %s",
+      what, TensorTypeName(tensor->type), TensorTypeName(type));
 }
 
 Status NodeContext::Options(OptionsType type, fb::Table* out) const {
@@ -47,8 +51,7 @@ Status NodeContext::Options(OptionsType type, fb::Table* out) const {
   uint8_t stored = 0;
   TPW_RETURN_IF_ERROR(op_table_.Scalar<uint8_t>(kOperatorBuiltinOptionsType, 0, &stored));
   if (stored != static_cast<uint8_t>(type)) {
-    return Error(StatusCode::kInvalidModel)
-        .Add("builtin options type ").Add(stored).Add(", expected ").Add(static_cast<int32_t>(type));
+    return Error(StatusCode::kInvalidModel, "builtin options type %d, expected %d", stored, static_cast<int32_t>(type));
   }
   return Status::Ok();
 }
@@ -65,7 +68,7 @@ Status NodeContext::Quantization(const IntArray* indices, int32_t slot, const ch
                                  ChannelQuantization* out) const {
   *out = ChannelQuantization{fb::Vector(), fb::Vector(), 0};
   if (slot < 0 || slot >= indices->size || indices->data[slot] < 0) {
-    return Error(StatusCode::kInvalidModel).Add(what).Add(slot).Add(" missing");
+    return Error(StatusCode::kInvalidModel, "%s%d missing", what, slot);
   }
   fb::Table tensor, quantization;
   TPW_RETURN_IF_ERROR(tensor_tables_.TableAt(static_cast<uint32_t>(indices->data[slot]), &tensor));
@@ -78,10 +81,10 @@ Status NodeContext::Quantization(const IntArray* indices, int32_t slot, const ch
 
 Status NodeContext::SetOutputShape(int32_t slot, const int32_t* dims, int32_t rank) {
   Tensor* tensor = output(slot);
-  if (tensor == nullptr) return Error(StatusCode::kInvalidModel).Add("output ").Add(slot).Add(" missing");
+  if (tensor == nullptr) return Error(StatusCode::kInvalidModel, "output %d missing", slot);
   const IntArray& stored = *tensor->dims;
   if (stored.size != rank) {
-    return Error(StatusCode::kInvalidModel).Add("output has rank ").Add(stored.size).Add(", computed ").Add(rank);
+    return Error(StatusCode::kInvalidModel, "output has rank %d, computed %d", stored.size, rank);
   }
   fb::Table table;
   fb::Vector signature;
@@ -93,21 +96,21 @@ Status NodeContext::SetOutputShape(int32_t slot, const int32_t* dims, int32_t ra
   for (int32_t d = 0; d < rank; ++d) {
     // The same bound as parsing: every product stays below 2^31.
     if (dims[d] < 1 || elements > static_cast<size_t>(INT32_MAX) / static_cast<size_t>(dims[d])) {
-      return Error(StatusCode::kUnsupported).Add("computed output dimension ").Add(d).Add(" is ").Add(dims[d]);
+      return Error(StatusCode::kUnsupported, "computed output dimension %d is %d", d, dims[d]);
     }
     elements *= static_cast<size_t>(dims[d]);
     if (dims[d] == stored.data[d]) continue;
     const bool dynamic = stored.data[d] == -1 || (has_signature && signature.Get<int32_t>(static_cast<uint32_t>(d)) == -1);
     if (!dynamic) {
-      return Error(StatusCode::kInvalidModel).Add("output dimension ").Add(d).Add(" is ").Add(stored.data[d])
-          .Add(", inputs give ").Add(dims[d]).Add(" (not dynamic in shape_signature)");
+      return Error(StatusCode::kInvalidModel,
+          "output dimension %d is %d, inputs give %d (not dynamic in shape_signature)", d, stored.data[d], dims[d]);
     }
     changed = true;
   }
   if (!changed) return Status::Ok();
   const size_t element_size = TensorTypeSize(tensor->type);
   if (elements > static_cast<size_t>(INT32_MAX) / element_size) {
-    return Error(StatusCode::kUnsupported).Add("computed output is larger than 2^31 bytes");
+    return Error(StatusCode::kUnsupported, "computed output is larger than 2^31 bytes");
   }
   void* memory = nullptr;
   TPW_RETURN_IF_ERROR(AllocatePersistent(sizeof(int32_t) * (1 + static_cast<size_t>(rank)), &memory));
@@ -120,24 +123,24 @@ Status NodeContext::SetOutputShape(int32_t slot, const int32_t* dims, int32_t ra
 }
 
 Status NodeContext::AllocatePersistent(size_t bytes, void** out) {
-  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument).Add("allocation outside Prepare");
+  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument, "allocation outside Prepare");
   Status status = allocator_->AllocatePersistent(bytes, out);
-  if (!status.ok()) return Error(status.code()).Add(status.message());
+  if (!status.ok()) return Error(status.code(), "%s", status.message());
   return Status::Ok();
 }
 
 Status NodeContext::AllocateTemporary(size_t bytes, void** out) {
-  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument).Add("allocation outside Prepare");
+  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument, "allocation outside Prepare");
   Status status = allocator_->AllocateTemporary(bytes, out);
-  if (!status.ok()) return Error(status.code()).Add(status.message());
+  if (!status.ok()) return Error(status.code(), "%s", status.message());
   return Status::Ok();
 }
 
 Status NodeContext::RequestScratch(size_t bytes) {
-  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument).Add("scratch request outside Prepare");
+  if (allocator_ == nullptr) return Error(StatusCode::kInvalidArgument, "scratch request outside Prepare");
   if (bytes > UINT32_MAX - kArenaAlignment) {
     Status status = allocator_->TooSmall(bytes);
-    return Error(status.code()).Add(status.message());
+    return Error(status.code(), "%s", status.message());
   }
   node_.scratch_bytes = static_cast<uint32_t>(bytes);
   return Status::Ok();

@@ -108,8 +108,9 @@ class NodeContext {
   template <typename T>
   T* op_data() const { return static_cast<T*>(node_.op_data); }
 
-  // An error status whose message starts "<OP> (node N): ".
-  Status Error(StatusCode code) const;
+  // An error status whose message is "<OP> (node N): " and then `format`
+  // with its arguments (Status::Error's conversions).
+  Status Error(StatusCode code, const char* format, ...) const TPW_PRINTF_FORMAT(3, 4);
   // Shorthands for the common checks; each returns an error naming the problem.
   Status ExpectCounts(int32_t inputs, int32_t outputs) const;
   Status ExpectType(const Tensor* tensor, TensorType type, const char* what) const;

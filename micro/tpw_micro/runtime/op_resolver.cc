@@ -14,25 +14,26 @@ Status OpResolver::AddBuiltin(BuiltinOperator op, const OpRegistration* registra
 }
 
 Status OpResolver::AddCustom(const char* name, const OpRegistration* registration) {
-  if (name == nullptr) return Status::Error(StatusCode::kInvalidArgument).Add("null custom operator name");
+  if (name == nullptr) return Status::Error(StatusCode::kInvalidArgument, "null custom operator name");
   return Add(kCustomOperatorCode, name, registration);
 }
 
 Status OpResolver::Add(int32_t code, const char* custom_name, const OpRegistration* registration) {
   if (registration == nullptr) {
-    return Status::Error(StatusCode::kInvalidArgument).Add("null registration for builtin ").Add(code);
+    return Status::Error(StatusCode::kInvalidArgument, "null registration for builtin %d", code);
   }
   for (int i = 0; i < count_; ++i) {
     const bool same_name = custom_name == nullptr ? entries_[i].custom_name == nullptr
         : entries_[i].custom_name != nullptr && strcmp(entries_[i].custom_name, custom_name) == 0;
     if (entries_[i].code == code && same_name) {
-      Status status = Status::Error(StatusCode::kInvalidArgument);
-      if (custom_name != nullptr) return status.Add("custom operator ").Add(custom_name).Add(" registered twice");
-      return status.Add("builtin ").Add(code).Add(" registered twice");
+      if (custom_name != nullptr) {
+        return Status::Error(StatusCode::kInvalidArgument, "custom operator %s registered twice", custom_name);
+      }
+      return Status::Error(StatusCode::kInvalidArgument, "builtin %d registered twice", code);
     }
   }
   if (count_ == kCapacity) {
-    return Status::Error(StatusCode::kInvalidArgument).Add("op resolver full (capacity ").Add(kCapacity).Add(")");
+    return Status::Error(StatusCode::kInvalidArgument, "op resolver full (capacity %d)", kCapacity);
   }
   entries_[count_++] = Entry{code, custom_name, registration};
   return Status::Ok();

@@ -1,15 +1,29 @@
 // Status: the result of every runtime call that can fail.
 //
 // A Status is a code plus a readable message held in a fixed-size buffer
-// inside the object (no heap, no static constructors). Messages are built by
-// appending string pieces and integers, e.g.
-//   return Status::Error(StatusCode::kInvalidModel).Add("tensor ").Add(i).Add(": no shape");
-// and are truncated (never overflowed) at kMessageCapacity - 1 characters.
+// inside the object (no heap, no static constructors). A message is built
+// from one printf-style format, e.g.
+//   return Status::Error(StatusCode::kInvalidModel, "tensor %d: no shape", i);
+// with the conversions %d (an int32_t or narrower integer), %s (a string; null
+// prints "(null)") and %%, and is truncated (never overflowed) at
+// kMessageCapacity - 1 characters. One call and one format string in flash per
+// message keeps the runtime's code small: the error paths are most of its
+// call sites.
 #ifndef TPW_MICRO_RUNTIME_STATUS_H_
 #define TPW_MICRO_RUNTIME_STATUS_H_
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+// The compiler checks every format against its arguments in host builds, where
+// int32_t is int. newlib's Arm int32_t is long, the same 32 bits passed the
+// same way, which printf's rules (that the check applies) would flag for %d.
+#if defined(__GNUC__) && !defined(__arm__)
+#define TPW_PRINTF_FORMAT(format_index, first_arg) __attribute__((format(printf, format_index, first_arg)))
+#else
+#define TPW_PRINTF_FORMAT(format_index, first_arg)
+#endif
 
 namespace tpw {
 
@@ -32,18 +46,20 @@ class Status {
 
   static Status Ok() { return Status(StatusCode::kOk); }
   static Status Error(StatusCode code) { return Status(code); }
+  static Status Error(StatusCode code, const char* format, ...) TPW_PRINTF_FORMAT(2, 3);
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   // NUL-terminated message; "ok" on success.
   const char* message() const { return ok() ? "ok" : message_; }
 
-  // Append a piece to the message (chainable; truncates at capacity).
-  Status& Add(const char* text);
-  Status& Add(int32_t value);
+  // Appends `format` with `args` (the conversions above) to the message.
+  void AppendV(const char* format, va_list args);
 
  private:
   explicit Status(StatusCode code) : code_(code), length_(0) { message_[0] = '\0'; }
+  void Append(const char* text);
+  void Append(int32_t value);
 
   StatusCode code_;
   uint8_t length_;

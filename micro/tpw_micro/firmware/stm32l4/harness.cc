@@ -36,14 +36,11 @@ namespace {
 
 tpw::Status CheckTensorIsInt8(const tpw::Tensor* tensor, const char* role) {
   if (tensor == nullptr) {
-    return tpw::Status::Error(tpw::StatusCode::kInvalidArgument).Add("model has no ").Add(role);
+    return tpw::Status::Error(tpw::StatusCode::kInvalidArgument, "model has no %s", role);
   }
   if (tensor->type != tpw::TensorType::kInt8) {
-    return tpw::Status::Error(tpw::StatusCode::kUnsupported)
-        .Add(role)
-        .Add(" type ")
-        .Add(tpw::TensorTypeName(tensor->type))
-        .Add(": the harness feeds and prints int8");
+    return tpw::Status::Error(tpw::StatusCode::kUnsupported, "%s type %s: the harness feeds and prints int8",
+        role, tpw::TensorTypeName(tensor->type));
   }
   return tpw::Status::Ok();
 }
@@ -72,12 +69,9 @@ int main() {
 
   const size_t input_bytes = input->bytes;
   if (input_bytes == 0 || inputs_bin_len % input_bytes != 0) {
-    Fail(TPW_RUN_BAD_INPUTS, tpw::Status::Error(tpw::StatusCode::kInvalidArgument)
-                                 .Add("inputs: ")
-                                 .Add(static_cast<int32_t>(inputs_bin_len))
-                                 .Add(" bytes is not a whole number of ")
-                                 .Add(static_cast<int32_t>(input_bytes))
-                                 .Add("-byte input tensors"));
+    Fail(TPW_RUN_BAD_INPUTS, tpw::Status::Error(tpw::StatusCode::kInvalidArgument,
+        "inputs: %d bytes is not a whole number of %d-byte input tensors",
+        static_cast<int32_t>(inputs_bin_len), static_cast<int32_t>(input_bytes)));
   }
   const uint32_t count = inputs_bin_len / input_bytes;
   report_ready(sysclk_hz, count, interpreter.arena_used_bytes(), sizeof(tpw_arena));

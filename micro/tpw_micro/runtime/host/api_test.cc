@@ -69,11 +69,13 @@ void CheckResolver() {
 }
 
 void CheckStatusMessages() {
-  tpw::Status status = tpw::Status::Error(tpw::StatusCode::kInvalidModel);
-  for (int i = 0; i < 50; ++i) status.Add("0123456789");
+  char text[501];
+  memset(text, 'x', sizeof(text) - 1);
+  text[sizeof(text) - 1] = '\0';
+  tpw::Status status = tpw::Status::Error(tpw::StatusCode::kInvalidModel, "%s%d", text, 7);
   Check(strlen(status.message()) == tpw::Status::kMessageCapacity - 1, "long messages are truncated");
-  tpw::Status number = tpw::Status::Error(tpw::StatusCode::kInvalidModel).Add(INT32_MIN).Add(" ").Add(0);
-  Check(strcmp(number.message(), "-2147483648 0") == 0, "integers are formatted");
+  tpw::Status number = tpw::Status::Error(tpw::StatusCode::kInvalidModel, "%d %d%% of %s", INT32_MIN, 0, "all");
+  Check(strcmp(number.message(), "-2147483648 0% of all") == 0, "integers, %% and strings are formatted");
   Check(strcmp(tpw::Status::Ok().message(), "ok") == 0, "ok message");
 }
 

@@ -28,7 +28,7 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(Multiplier(node, twice_max_input_scale / ((1 << kLeftShift) * output_scale), "output",
                                  &data->output_multiplier, &data->output_shift));
   if (data->input1_shift > 0 || data->input2_shift > 0 || data->output_shift > 0) {
-    return node.Error(StatusCode::kUnsupported).Add("rescale multiplier not below one");
+    return node.Error(StatusCode::kUnsupported, "rescale multiplier not below one");
   }
   return Status::Ok();
 }

@@ -28,7 +28,7 @@ Status Eval(NodeContext& node) {
     const int32_t average = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
     output->data.int8[out_index] = SaturateInt8(average, p.act_min, p.act_max);
   });
-  if (empty_window) return node.Error(StatusCode::kEvalFailed).Add("pooling window outside the input");
+  if (empty_window) return node.Error(StatusCode::kEvalFailed, "pooling window outside the input");
   return Status::Ok();
 }
 

@@ -13,8 +13,7 @@ Status BroadcastOutputShape(NodeContext& node) {
     const int32_t da = d - (rank - Rank(a)), db = d - (rank - Rank(b));
     const int32_t ea = da >= 0 ? Dim(a, da) : 1, eb = db >= 0 ? Dim(b, db) : 1;
     if (ea != eb && ea != 1 && eb != 1) {
-      return node.Error(StatusCode::kInvalidModel).Add("inputs do not broadcast at dimension ").Add(d)
-          .Add(": ").Add(ea).Add(" and ").Add(eb);
+      return node.Error(StatusCode::kInvalidModel, "inputs do not broadcast at dimension %d: %d and %d", d, ea, eb);
     }
     shape[d] = ea == 1 ? eb : ea;
   }

@@ -27,28 +27,27 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(node.Options(OptionsType::kConcatenation, &options));
   TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kAxisField, 0, &data->axis));
   TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kActivationField, 0, &activation));
-  if (activation != 0) return node.Error(StatusCode::kUnsupported).Add("fused activation ").Add(activation);
+  if (activation != 0) return node.Error(StatusCode::kUnsupported, "fused activation %d", activation);
   const Tensor* first = node.input(kFirstInputTensor);
   const int32_t rank = Rank(first);
   if (data->axis < 0) data->axis += rank;
   if (data->axis < 0 || data->axis >= rank) {
-    return node.Error(StatusCode::kInvalidModel).Add("axis ").Add(data->axis).Add(" of rank ").Add(rank);
+    return node.Error(StatusCode::kInvalidModel, "axis %d of rank %d", data->axis, rank);
   }
   int64_t axis_total = 0;
   for (int32_t i = 0; i < node.num_inputs(); ++i) {
     const Tensor* input = node.input(i);
     if (input == nullptr || input->type != output->type || Rank(input) != rank) {
-      return node.Error(StatusCode::kInvalidModel).Add("input ").Add(i).Add(" type or rank differs from the output");
+      return node.Error(StatusCode::kInvalidModel, "input %d type or rank differs from the output", i);
     }
     for (int32_t d = 0; d < rank; ++d) {
       if (d != data->axis && Dim(input, d) != Dim(first, d)) {
-        return node.Error(StatusCode::kInvalidModel).Add("input ").Add(i).Add(" dimension ").Add(d)
-            .Add(" differs from input 0");
+        return node.Error(StatusCode::kInvalidModel, "input %d dimension %d differs from input 0", i, d);
       }
     }
     axis_total += Dim(input, data->axis);
   }
-  if (axis_total > INT32_MAX) return node.Error(StatusCode::kUnsupported).Add("output axis exceeds 2^31");
+  if (axis_total > INT32_MAX) return node.Error(StatusCode::kUnsupported, "output axis exceeds 2^31");
   int32_t shape[kMaxRank];  // parsing bounds every rank by kMaxRank
   for (int32_t d = 0; d < rank; ++d) shape[d] = d == data->axis ? static_cast<int32_t>(axis_total) : Dim(first, d);
   return node.SetOutputShape(0, shape, rank);

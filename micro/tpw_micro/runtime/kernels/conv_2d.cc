@@ -17,7 +17,7 @@ Status Prepare(NodeContext& node) {
   const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), filter_depth = Dim(filter, 3);
   if (in_depth % filter_depth != 0 || Dim(filter, 0) % (in_depth / filter_depth) != 0) {
-    return node.Error(StatusCode::kInvalidModel).Add("input and filter channels disagree");
+    return node.Error(StatusCode::kInvalidModel, "input and filter channels disagree");
   }
   ConvParams* p = nullptr;
   TPW_RETURN_IF_ERROR(PrepareConv(node, kTraits, &p));

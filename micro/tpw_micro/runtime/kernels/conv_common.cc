@@ -52,7 +52,7 @@ namespace {
   if (!OffsetsFit(p->height.out_size, p->stride_h, Dim(filter, 1), p->dilation_h,
                   static_cast<int64_t>(Dim(input, 2)) * Dim(input, 3)) ||
       !OffsetsFit(p->width.out_size, p->stride_w, Dim(filter, 2), p->dilation_w, Dim(input, 3))) {
-    return node.Error(StatusCode::kInvalidModel).Add("strides or dilations too large for the input: offsets overflow");
+    return node.Error(StatusCode::kInvalidModel, "strides or dilations too large for the input: offsets overflow");
   }
   const int32_t shape[4] = {Dim(input, 0), p->height.out_size, p->width.out_size, channels};
   TPW_RETURN_IF_ERROR(node.SetOutputShape(0, shape, 4));

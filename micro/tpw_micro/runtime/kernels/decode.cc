@@ -12,34 +12,33 @@ constexpr uint8_t kDecodeSynth = 128;  // tpw: a kernel synthesized from the pac
 Status PreparePair(NodeContext& node, int32_t k, DecodeOutput* plan) {
   const DecodeTensors tensors{k, node.output_index(k), node.input(2 * k), node.input(2 * k + 1), node.output(k)};
   if (!tensors.encoded->is_constant || !tensors.ancillary->is_constant) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("encoded and ancillary inputs must be constant tensors");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "encoded and ancillary inputs must be constant tensors");
   }
   if (tensors.output->type == TensorType::kUInt8) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported).Add("uint8 output, TFLM decodes none");
+    return DecodeError(node, tensors, StatusCode::kUnsupported, "uint8 output, TFLM decodes none");
   }
   if (tensors.ancillary->bytes < kDcmBytes) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("ancillary data has ")
-        .Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, shorter than the 16-byte DCM");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "ancillary data has %d bytes, shorter than the 16-byte DCM", static_cast<int32_t>(tensors.ancillary->bytes));
   }
   const uint8_t* dcm = tensors.ancillary->data.uint8;
   if (dcm[kDcmVersion] != 1) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported)
-        .Add("DCM version ").Add(dcm[kDcmVersion]).Add(", expected 1");
+    return DecodeError(node, tensors, StatusCode::kUnsupported, "DCM version %d, expected 1", dcm[kDcmVersion]);
   }
   if ((dcm[kDcmType] == kDecodeLut || dcm[kDcmType] == kDecodePrune) && dcm[kDcmTypeVersion] != 1) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported)
-        .Add("decode type version ").Add(dcm[kDcmTypeVersion]).Add(" in DCM byte 4, expected 1");
+    return DecodeError(node, tensors, StatusCode::kUnsupported, "decode type version %d in DCM byte 4, expected 1",
+        dcm[kDcmTypeVersion]);
   }
   switch (dcm[kDcmType]) {
     case kDecodeLut: return PrepareLut(node, tensors, plan);
     case kDecodePrune: return PreparePrune(node, tensors, plan);
     case kDecodeSynth: return PrepareSynth(node, tensors, plan);
     case kDecodeHuffman:
-      return DecodeError(node, tensors, StatusCode::kUnsupported).Add("Huffman decoding is not supported");
+      return DecodeError(node, tensors, StatusCode::kUnsupported, "Huffman decoding is not supported");
     default:
-      return DecodeError(node, tensors, StatusCode::kUnsupported)
-          .Add("decode type ").Add(dcm[kDcmType]).Add(", expected 0 (LUT), 2 (pruning) or 128 (synthesized kernel)");
+      return DecodeError(node, tensors, StatusCode::kUnsupported,
+          "decode type %d, expected 0 (LUT), 2 (pruning) or 128 (synthesized kernel)", dcm[kDcmType]);
   }
 }
 
@@ -58,8 +57,9 @@ Status Prepare(NodeContext& node) {
   const int32_t outputs = node.num_outputs();
   // ExpectCounts below then checks every slot is present and outputs are not constant.
   if (outputs < 1 || node.num_inputs() != 2 * outputs) {
-    return node.Error(StatusCode::kInvalidModel).Add("has ").Add(node.num_inputs()).Add(" inputs and ")
-        .Add(outputs).Add(" outputs, expected two inputs (encoded, ancillary) per output");
+    return node.Error(StatusCode::kInvalidModel,
+        "has %d inputs and %d outputs, expected two inputs (encoded, ancillary) per output",
+        node.num_inputs(), outputs);
   }
   TPW_RETURN_IF_ERROR(node.ExpectCounts(2 * outputs, outputs));
   DecodeOutput* plans = nullptr;
@@ -89,8 +89,13 @@ const OpRegistration kRegistration = {"DECODE", Prepare, Eval};
 
 }  // namespace
 
-Status DecodeError(const NodeContext& node, const DecodeTensors& tensors, StatusCode code) {
-  return node.Error(code).Add("tensor ").Add(tensors.output_index).Add(": ");
+Status DecodeError(const NodeContext& node, const DecodeTensors& tensors, StatusCode code, const char* format, ...) {
+  Status status = node.Error(code, "tensor %d: ", tensors.output_index);
+  va_list args;
+  va_start(args, format);
+  status.AppendV(format, args);
+  va_end(args);
+  return status;
 }
 
 Status ReadDecodeChannels(NodeContext& node, const DecodeTensors& tensors, DecodeChannels* layout,
@@ -104,12 +109,12 @@ Status ReadDecodeChannels(NodeContext& node, const DecodeTensors& tensors, Decod
   if (scales == 0) return Status::Ok();  // not quantized: one channel
   const bool last = rank > 0 && axis == rank - 1 && scales > 1;
   if (!last && axis != 0) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported)
-        .Add("quantized dimension ").Add(axis).Add(", TFLM decodes only 0 or the last");
+    return DecodeError(node, tensors, StatusCode::kUnsupported,
+        "quantized dimension %d, TFLM decodes only 0 or the last", axis);
   }
   if (scales > 1 && (rank == 0 || Dim(tensors.output, axis) != scales)) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add(scales)
-        .Add(" scales do not match the extent of quantized dimension ").Add(axis);
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "%d scales do not match the extent of quantized dimension %d", scales, axis);
   }
   if (last) {
     *layout = DecodeChannels{scales, count / scales, scales, true};

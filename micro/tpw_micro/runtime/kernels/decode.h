@@ -96,8 +96,10 @@ struct DecodeTensors {
   const Tensor* output;
 };
 
-// An error naming the output tensor: "DECODE (node N): tensor T: ".
-Status DecodeError(const NodeContext& node, const DecodeTensors& tensors, StatusCode code);
+// An error naming the output tensor: "DECODE (node N): tensor T: ", then
+// `format` with its arguments (Status::Error's conversions).
+Status DecodeError(const NodeContext& node, const DecodeTensors& tensors, StatusCode code, const char* format, ...)
+    TPW_PRINTF_FORMAT(4, 5);
 // Reads the output's quantization into `layout` (TFLM's rule: several scales
 // along the last axis are interleaved channels, along axis 0 runs; any other
 // axis is refused); `quantization` keeps the zero points for pruning.

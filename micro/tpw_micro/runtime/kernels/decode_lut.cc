@@ -43,7 +43,7 @@ Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput*
   const uint8_t* dcm = tensors.ancillary->data.uint8;
   const uint8_t bits = dcm[kLutParams] & kBitsMask;
   if (bits < 1) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("LUT index width 0 bits, expected 1-7");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel, "LUT index width 0 bits, expected 1-7");
   }
   ChannelQuantization quantization;
   TPW_RETURN_IF_ERROR(ReadDecodeChannels(node, tensors, &plan->layout, &quantization));
@@ -53,28 +53,28 @@ Status PrepareLut(NodeContext& node, const DecodeTensors& tensors, DecodeOutput*
   // 64-bit sums: on a 32-bit target count * bits and the table sizes below can wrap.
   const uint64_t index_bytes = (static_cast<uint64_t>(count) * bits + 7) / 8;
   if (tensors.encoded->bytes < index_bytes) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("encoded data has ").Add(static_cast<int32_t>(tensors.encoded->bytes)).Add(" bytes, ")
-        .Add(static_cast<int32_t>(count)).Add(" indices of ").Add(bits).Add(" bits need ")
-        .Add(static_cast<int32_t>(index_bytes));
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "encoded data has %d bytes, %d indices of %d bits need %d",
+        static_cast<int32_t>(tensors.encoded->bytes), static_cast<int32_t>(count), bits,
+        static_cast<int32_t>(index_bytes));
   }
   // A per-tensor table under per-channel scales lands here too: TFLM steps to
   // a next table for every channel and would read past the ancillary data.
   const size_t channels = static_cast<size_t>(plan->layout.channels);
   const uint64_t table_bytes = kDcmBytes + static_cast<uint64_t>(channels) * stride * element;
   if (tensors.ancillary->bytes < table_bytes) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("ancillary data has ").Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, ")
-        .Add(static_cast<int32_t>(channels)).Add(" value tables of ").Add(static_cast<int32_t>(stride))
-        .Add(" elements need ").Add(static_cast<int32_t>(table_bytes));
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "ancillary data has %d bytes, %d value tables of %d elements need %d",
+        static_cast<int32_t>(tensors.ancillary->bytes), static_cast<int32_t>(channels), static_cast<int32_t>(stride),
+        static_cast<int32_t>(table_bytes));
   }
   BitReader indices(tensors.encoded->data.uint8, bits);
   for (size_t i = 0; i < count; ++i) {
     const uint32_t index = indices.Next();
     if (index >= stride) {
-      return DecodeError(node, tensors, StatusCode::kInvalidModel)
-          .Add("index ").Add(static_cast<int32_t>(index)).Add(" of element ").Add(static_cast<int32_t>(i))
-          .Add(" is outside its value table of ").Add(static_cast<int32_t>(stride));
+      return DecodeError(node, tensors, StatusCode::kInvalidModel,
+          "index %d of element %d is outside its value table of %d",
+          static_cast<int32_t>(index), static_cast<int32_t>(i), static_cast<int32_t>(stride));
     }
   }
   plan->encoded = tensors.encoded->data.uint8;

@@ -39,18 +39,16 @@ Status PreparePrune(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   const size_t element = TensorTypeSize(tensors.output->type);
   const size_t mask_bytes = (count + 7) / 8;
   if (tensors.encoded->bytes < mask_bytes) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("encoded mask has ").Add(static_cast<int32_t>(tensors.encoded->bytes)).Add(" bytes, ")
-        .Add(static_cast<int32_t>(count)).Add(" elements need ").Add(static_cast<int32_t>(mask_bytes));
+    return DecodeError(node, tensors, StatusCode::kInvalidModel, "encoded mask has %d bytes, %d elements need %d",
+        static_cast<int32_t>(tensors.encoded->bytes), static_cast<int32_t>(count), static_cast<int32_t>(mask_bytes));
   }
   size_t kept = 0;
   BitReader mask(tensors.encoded->data.uint8, 1);
   for (size_t i = 0; i < count; ++i) kept += mask.Next();
   const size_t value_bytes = kDcmBytes + kept * element;
   if (tensors.ancillary->bytes < value_bytes) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("ancillary data has ").Add(static_cast<int32_t>(tensors.ancillary->bytes)).Add(" bytes, ")
-        .Add(static_cast<int32_t>(kept)).Add(" kept values need ").Add(static_cast<int32_t>(value_bytes));
+    return DecodeError(node, tensors, StatusCode::kInvalidModel, "ancillary data has %d bytes, %d kept values need %d",
+        static_cast<int32_t>(tensors.ancillary->bytes), static_cast<int32_t>(kept), static_cast<int32_t>(value_bytes));
   }
   // One zero point per channel (a single stored one is shared, none is 0).
   const int32_t channels = plan->layout.channels;
@@ -61,12 +59,11 @@ Status PreparePrune(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
     const uint32_t entry = stored == 1 ? 0 : static_cast<uint32_t>(c);
     const int64_t zero_point = stored == 0 ? 0 : quantization.zero_points.Get<int64_t>(entry);
     if (zero_point != 0 && tensors.output->type != TensorType::kInt8) {
-      return DecodeError(node, tensors, StatusCode::kUnsupported)
-          .Add("zero point of channel ").Add(c).Add(" is not 0; TFLM prunes only int8 with other zero points");
+      return DecodeError(node, tensors, StatusCode::kUnsupported,
+          "zero point of channel %d is not 0; TFLM prunes only int8 with other zero points", c);
     }
     if (zero_point < INT8_MIN || zero_point > INT8_MAX) {
-      return DecodeError(node, tensors, StatusCode::kInvalidModel)
-          .Add("zero point of channel ").Add(c).Add(" is outside int8");
+      return DecodeError(node, tensors, StatusCode::kInvalidModel, "zero point of channel %d is outside int8", c);
     }
     zero_points[c] = static_cast<int8_t>(zero_point);
   }

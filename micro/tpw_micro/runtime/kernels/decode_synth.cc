@@ -162,8 +162,9 @@ uint16_t Dim16(const uint8_t* dcm, int field) {
 uint64_t StreamBytes(uint64_t count, uint8_t bits) { return (count * bits + 7) / 8; }
 
 Status Short(const NodeContext& node, const DecodeTensors& tensors, const char* what, size_t has, uint64_t needs) {
-  return DecodeError(node, tensors, StatusCode::kInvalidModel).Add(what).Add(" has ").Add(static_cast<int32_t>(has))
-      .Add(" bytes, the synthesized kernel's parts need ").Add(static_cast<int32_t>(needs));
+  return DecodeError(node, tensors, StatusCode::kInvalidModel,
+      "%s has %d bytes, the synthesized kernel's parts need %d",
+      what, static_cast<int32_t>(has), static_cast<int32_t>(needs));
 }
 
 }  // namespace
@@ -172,30 +173,31 @@ Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   const uint8_t* dcm = tensors.ancillary->data.uint8;
   const Tensor* output = tensors.output;
   if (output->type != TensorType::kInt8 || Rank(output) != 4 || Dim(output, 1) != 1 || Dim(output, 2) != 1) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("a synthesized kernel is an int8 (Cout, 1, 1, Cin) conv filter");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "a synthesized kernel is an int8 (Cout, 1, 1, Cin) conv filter");
   }
   if (dcm[kVersionByte] != 1) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported)
-        .Add("decode type version ").Add(dcm[kVersionByte]).Add(" in DCM byte 4, expected 1");
+    return DecodeError(node, tensors, StatusCode::kUnsupported, "decode type version %d in DCM byte 4, expected 1",
+        dcm[kVersionByte]);
   }
   const uint8_t bits = dcm[kBitsByte], head = dcm[kHeadByte], schedule = dcm[kScheduleByte];
   if (schedule != kScheduleLazy && schedule != kScheduleBoot) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("schedule ").Add(schedule).Add(" in DCM byte 7, expected 0 (lazy) or 1 (boot)");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "schedule %d in DCM byte 7, expected 0 (lazy) or 1 (boot)", schedule);
   }
   if (bits < 2 || bits > 8) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("packed at ").Add(bits).Add(" bits, expected 2-8");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel, "packed at %d bits, expected 2-8", bits);
   }
   if (head > kHeadSharedBasis) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel)
-        .Add("head ").Add(head).Add(", expected 0 (full), 1 (factorized) or 2 (shared_basis)");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "head %d, expected 0 (full), 1 (factorized) or 2 (shared_basis)", head);
   }
   const int32_t d_z = Dim16(dcm, 0), hidden = Dim16(dcm, 1), d_h = Dim16(dcm, 2), rank = Dim16(dcm, 3);
   if (d_z == 0 || hidden == 0 || d_h == 0 || (rank == 0) == (head == kHeadFactorized)) {
-    return DecodeError(node, tensors, StatusCode::kInvalidModel).Add("generator dimensions d_z ").Add(d_z)
-        .Add(", hidden ").Add(hidden).Add(", d_h ").Add(d_h).Add(", r ").Add(rank)
-        .Add(": all but r must be positive, and r exactly for the factorized head");
+    return DecodeError(node, tensors, StatusCode::kInvalidModel,
+        "generator dimensions d_z %d, hidden %d, d_h %d, r %d: "
+        "all but r must be positive, and r exactly for the factorized head",
+        d_z, hidden, d_h, rank);
   }
   const uint64_t cout = static_cast<uint64_t>(Dim(output, 0)), cin = static_cast<uint64_t>(Dim(output, 3));
   const uint64_t size = cin * cout;
@@ -216,8 +218,9 @@ Status PrepareSynth(NodeContext& node, const DecodeTensors& tensors, DecodeOutpu
   plan->decode = DecodeSynth;
   const uint64_t floats = static_cast<uint64_t>(hidden) + d_h + rank + (cin > static_cast<uint64_t>(d_z) ? cin : d_z);
   if (floats > SIZE_MAX / sizeof(float)) {
-    return DecodeError(node, tensors, StatusCode::kUnsupported).Add("synthesis scratch of ")
-        .Add(static_cast<int32_t>(floats > INT32_MAX ? INT32_MAX : floats)).Add(" floats exceeds the address space");
+    return DecodeError(node, tensors, StatusCode::kUnsupported,
+        "synthesis scratch of %d floats exceeds the address space",
+        static_cast<int32_t>(floats > INT32_MAX ? INT32_MAX : floats));
   }
   plan->scratch_bytes = static_cast<size_t>(floats * sizeof(float));
   plan->once = schedule == kScheduleBoot;

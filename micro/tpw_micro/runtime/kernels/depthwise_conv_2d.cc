@@ -16,7 +16,7 @@ Status Prepare(NodeContext& node) {
   const int32_t in_w = Dim(input, 2), in_depth = Dim(input, 3);
   const int32_t filter_h = Dim(filter, 1), filter_w = Dim(filter, 2), out_depth = Dim(filter, 3);
   if (Dim(filter, 0) != 1 || out_depth % in_depth != 0) {
-    return node.Error(StatusCode::kInvalidModel).Add("filter must be [1, KH, KW, Cin * multiplier]");
+    return node.Error(StatusCode::kInvalidModel, "filter must be [1, KH, KW, Cin * multiplier]");
   }
   ConvParams* p = nullptr;
   TPW_RETURN_IF_ERROR(PrepareConv(node, kTraits, &p));

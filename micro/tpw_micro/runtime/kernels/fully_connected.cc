@@ -29,14 +29,14 @@ Status Prepare(NodeContext& node) {
   const int32_t units = Dim(filter, 0), depth = Dim(filter, 1);
   TPW_RETURN_IF_ERROR(ExpectBias(node, kBiasTensor, units));
   if (Elements(input) % depth != 0 || Elements(output) != Elements(input) / depth * units) {
-    return node.Error(StatusCode::kInvalidModel).Add("input, filter and output sizes disagree");
+    return node.Error(StatusCode::kInvalidModel, "input, filter and output sizes disagree");
   }
   fb::Table options;
   TPW_RETURN_IF_ERROR(node.Options(OptionsType::kFullyConnected, &options));
   int8_t activation = 0, weights_format = 0;
   TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kActivationField, 0, &activation));
   TPW_RETURN_IF_ERROR(options.Scalar<int8_t>(kWeightsFormat, 0, &weights_format));
-  if (weights_format != 0) return node.Error(StatusCode::kUnsupported).Add("shuffled weights format");
+  if (weights_format != 0) return node.Error(StatusCode::kUnsupported, "shuffled weights format");
   FullyConnectedData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
   TPW_RETURN_IF_ERROR(ActivationRange(node, activation, output, &data->act_min, &data->act_max));

@@ -15,8 +15,7 @@ constexpr int32_t kOutputTensor = 0;
 
 Status ExpectRank(const NodeContext& node, const Tensor* tensor, int32_t rank, const char* what) {
   if (Rank(tensor) == rank) return Status::Ok();
-  return node.Error(StatusCode::kUnsupported).Add(what).Add(" has rank ").Add(Rank(tensor))
-      .Add(", expected ").Add(rank);
+  return node.Error(StatusCode::kUnsupported, "%s has rank %d, expected %d", what, Rank(tensor), rank);
 }
 
 Status SameShapeOutput(NodeContext& node) {
@@ -28,13 +27,13 @@ Status ExpectQuantizedInt8(const NodeContext& node, const Tensor* tensor, const 
   TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt8, what));
   const float scale = tensor->params.scale;
   if (!isfinite(scale) || scale < 0.0f || (scale == 0.0f && !zero_scale_ok)) {
-    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" scale is ")
-        .Add(isfinite(scale) ? (scale == 0.0f ? "zero" : "negative") : "not finite")
-        .Add(zero_scale_ok ? ", expected finite and >= 0" : ", expected finite and > 0");
+    return node.Error(StatusCode::kInvalidModel, "%s scale is %s%s",
+        what, isfinite(scale) ? (scale == 0.0f ? "zero" : "negative") : "not finite",
+        zero_scale_ok ? ", expected finite and >= 0" : ", expected finite and > 0");
   }
   if (tensor->params.zero_point < -128 || tensor->params.zero_point > 127) {
-    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" zero point ").Add(tensor->params.zero_point)
-        .Add(", expected -128..127");
+    return node.Error(StatusCode::kInvalidModel, "%s zero point %d, expected -128..127",
+        what, tensor->params.zero_point);
   }
   return Status::Ok();
 }
@@ -59,10 +58,9 @@ Status ExpectWeightedInt8(const NodeContext& node, int32_t rank) {
 
 Status ExpectConstantInt32(const NodeContext& node, const Tensor* tensor, int32_t count, const char* what) {
   TPW_RETURN_IF_ERROR(node.ExpectType(tensor, TensorType::kInt32, what));
-  if (!tensor->is_constant) return node.Error(StatusCode::kUnsupported).Add(what).Add(" must be constant");
+  if (!tensor->is_constant) return node.Error(StatusCode::kUnsupported, "%s must be constant", what);
   if (count >= 0 && Elements(tensor) != count) {
-    return node.Error(StatusCode::kInvalidModel).Add(what).Add(" has ").Add(Elements(tensor))
-        .Add(" values, expected ").Add(count);
+    return node.Error(StatusCode::kInvalidModel, "%s has %d values, expected %d", what, Elements(tensor), count);
   }
   return Status::Ok();
 }
@@ -86,7 +84,7 @@ Status ActivationRange(const NodeContext& node, int8_t activation, const Tensor*
     case Activation::kReluN1To1: low = quantize(-1.0f); high = quantize(1.0f); break;
     case Activation::kRelu6: low = quantize(0.0f); high = quantize(6.0f); break;
     default:
-      return node.Error(StatusCode::kUnsupported).Add("fused activation ").Add(activation);
+      return node.Error(StatusCode::kUnsupported, "fused activation %d", activation);
   }
   *act_min = low > -128 ? low : -128;
   *act_max = high < 127 ? high : 127;
@@ -96,13 +94,12 @@ Status ActivationRange(const NodeContext& node, int8_t activation, const Tensor*
 Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_size, int32_t filter_size,
                          int32_t stride, int32_t dilation, SpatialDim* out) {
   if (stride < 1 || dilation < 1 || filter_size < 1 || filter_size > 65535 || dilation > 65535) {
-    return node.Error(StatusCode::kInvalidModel).Add("stride ").Add(stride).Add(", dilation ").Add(dilation)
-        .Add(", filter ").Add(filter_size);
+    return node.Error(StatusCode::kInvalidModel, "stride %d, dilation %d, filter %d", stride, dilation, filter_size);
   }
   const int64_t effective_filter = (static_cast<int64_t>(filter_size) - 1) * dilation + 1;
   // Keeps window positions (origin + dilation * tap) far inside int32.
   if (effective_filter > (int64_t{1} << 24)) {
-    return node.Error(StatusCode::kUnsupported).Add("dilated filter spans more than 2^24 positions");
+    return node.Error(StatusCode::kUnsupported, "dilated filter spans more than 2^24 positions");
   }
   int64_t out_size = 0;
   if (padding == static_cast<int8_t>(Padding::kSame)) {
@@ -110,9 +107,9 @@ Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_siz
   } else if (padding == static_cast<int8_t>(Padding::kValid)) {
     out_size = (static_cast<int64_t>(in_size) + stride - effective_filter) / stride;
   } else {
-    return node.Error(StatusCode::kInvalidModel).Add("padding type ").Add(padding);
+    return node.Error(StatusCode::kInvalidModel, "padding type %d", padding);
   }
-  if (out_size < 1) return node.Error(StatusCode::kInvalidModel).Add("window larger than the input");
+  if (out_size < 1) return node.Error(StatusCode::kInvalidModel, "window larger than the input");
   int64_t total = (out_size - 1) * stride + effective_filter - in_size;
   if (total < 0) total = 0;
   out->out_size = static_cast<int32_t>(out_size);
@@ -122,7 +119,7 @@ Status ComputeSpatialDim(const NodeContext& node, int8_t padding, int32_t in_siz
 
 Status Multiplier(const NodeContext& node, double real, const char* what, int32_t* multiplier, int* shift) {
   if (QuantizeMultiplier(real, multiplier, shift)) return Status::Ok();
-  return node.Error(StatusCode::kUnsupported).Add(what).Add(" multiplier out of range");
+  return node.Error(StatusCode::kUnsupported, "%s multiplier out of range", what);
 }
 
 Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t channel_dim, int32_t channels,
@@ -131,12 +128,12 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
   TPW_RETURN_IF_ERROR(node.InputQuantization(filter_slot, &quantization));
   const uint32_t count = quantization.scales.length();
   if (count != 1 && count != static_cast<uint32_t>(channels)) {
-    return node.Error(StatusCode::kInvalidModel).Add("filter has ").Add(static_cast<int32_t>(count))
-        .Add(" scales for ").Add(channels).Add(" channels");
+    return node.Error(StatusCode::kInvalidModel, "filter has %d scales for %d channels",
+        static_cast<int32_t>(count), channels);
   }
   if (count > 1 && quantization.quantized_dimension != channel_dim) {
-    return node.Error(StatusCode::kUnsupported).Add("filter quantized along dimension ")
-        .Add(quantization.quantized_dimension).Add(", expected ").Add(channel_dim);
+    return node.Error(StatusCode::kUnsupported, "filter quantized along dimension %d, expected %d",
+        quantization.quantized_dimension, channel_dim);
   }
   void* memory = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocatePersistent((sizeof(int32_t) + 1) * static_cast<size_t>(channels), &memory));
@@ -149,8 +146,8 @@ Status PerChannelMultipliers(NodeContext& node, int32_t filter_slot, int32_t cha
     // A zero scale (an all-zero channel) is TFLM's zero multiplier: that
     // channel's outputs are the output zero point, clamped.
     if (!(filter_scale >= 0.0f) || !isfinite(filter_scale)) {
-      return node.Error(StatusCode::kInvalidModel).Add("filter scale of channel ").Add(c)
-          .Add(" is negative or not finite, expected finite and >= 0");
+      return node.Error(StatusCode::kInvalidModel,
+          "filter scale of channel %d is negative or not finite, expected finite and >= 0", c);
     }
     int shift = 0;
     TPW_RETURN_IF_ERROR(Multiplier(node, input_scale * static_cast<double>(filter_scale) / output_scale,
@@ -165,8 +162,7 @@ Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels) {
   if (bias == nullptr) return Status::Ok();
   TPW_RETURN_IF_ERROR(node.ExpectType(bias, TensorType::kInt32, "bias"));
   if (Elements(bias) != channels) {
-    return node.Error(StatusCode::kInvalidModel).Add("bias has ").Add(Elements(bias)).Add(" values for ")
-        .Add(channels).Add(" channels");
+    return node.Error(StatusCode::kInvalidModel, "bias has %d values for %d channels", Elements(bias), channels);
   }
   return Status::Ok();
 }
@@ -174,13 +170,13 @@ Status ExpectBias(const NodeContext& node, int32_t slot, int32_t channels) {
 Status BroadcastStrides(const NodeContext& node, const Tensor* shape, const Tensor* output, int32_t* strides) {
   const int32_t out_rank = Rank(output);
   const int32_t rank = Rank(shape);
-  if (rank > out_rank) return node.Error(StatusCode::kInvalidModel).Add("input rank exceeds output rank");
+  if (rank > out_rank) return node.Error(StatusCode::kInvalidModel, "input rank exceeds output rank");
   int32_t stride = 1;
   for (int32_t d = out_rank - 1; d >= 0; --d) {
     const int32_t k = d - (out_rank - rank);  // matching input dim, aligned right
     const int32_t extent = k >= 0 ? Dim(shape, k) : 1;
     if (extent != 1 && extent != Dim(output, d)) {
-      return node.Error(StatusCode::kInvalidModel).Add("shapes do not broadcast at dimension ").Add(d);
+      return node.Error(StatusCode::kInvalidModel, "shapes do not broadcast at dimension %d", d);
     }
     strides[d] = extent == 1 ? 0 : stride;
     stride *= extent;

@@ -26,7 +26,7 @@ Status Prepare(NodeContext& node) {
   const Tensor* input = node.input(kInputTensor);
   const Tensor* output = node.output(kOutputTensor);
   if (output->params.zero_point != -128) {
-    return node.Error(StatusCode::kUnsupported).Add("output zero point must be -128");
+    return node.Error(StatusCode::kUnsupported, "output zero point must be -128");
   }
   LogisticData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
@@ -35,7 +35,7 @@ Status Prepare(NodeContext& node) {
   const double significand = frexp(real, &data->input_left_shift);
   const int64_t fixed = static_cast<int64_t>(round(significand * static_cast<double>(int64_t{1} << 31)));
   if (data->input_left_shift < 0 || data->input_left_shift > 30 || fixed > INT32_MAX) {
-    return node.Error(StatusCode::kUnsupported).Add("input scale out of range");
+    return node.Error(StatusCode::kUnsupported, "input scale out of range");
   }
   data->input_multiplier = static_cast<int32_t>(fixed);
   data->input_range_radius = CalculateInputRadius(kInputIntegerBits, data->input_left_shift, 31);

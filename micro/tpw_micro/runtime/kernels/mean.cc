@@ -40,7 +40,7 @@ Status Prepare(NodeContext& node) {
   for (int32_t i = 0; i < Elements(axes); ++i) {
     int32_t axis = axes->data.i32[i];
     if (axis < 0) axis += rank;
-    if (axis < 0 || axis >= rank) return node.Error(StatusCode::kInvalidModel).Add("axis ").Add(axes->data.i32[i]);
+    if (axis < 0 || axis >= rank) return node.Error(StatusCode::kInvalidModel, "axis %d", axes->data.i32[i]);
     reduced[axis] = true;
   }
   // Row-major strides of the input, split into kept and reduced dimensions.
@@ -62,7 +62,7 @@ Status Prepare(NodeContext& node) {
     }
   }
   if (static_cast<int64_t>(Elements(output)) * data->count != Elements(input)) {
-    return node.Error(StatusCode::kInvalidModel).Add("output size disagrees with the axes");
+    return node.Error(StatusCode::kInvalidModel, "output size disagrees with the axes");
   }
   const double real = static_cast<double>(input->params.scale) / static_cast<double>(output->params.scale);
   TPW_RETURN_IF_ERROR(Multiplier(node, real, "output", &data->multiplier, &data->shift));

@@ -41,25 +41,25 @@ Status Prepare(NodeContext& node) {
   TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kValuesCountField, 0, &values_count));
   TPW_RETURN_IF_ERROR(options.Scalar<int32_t>(kAxisField, 0, &axis));
   if (values_count != node.num_inputs()) {
-    return node.Error(StatusCode::kInvalidModel).Add("values_count ").Add(values_count)
-        .Add(", expected the ").Add(node.num_inputs()).Add(" inputs");
+    return node.Error(StatusCode::kInvalidModel, "values_count %d, expected the %d inputs",
+        values_count, node.num_inputs());
   }
   const Tensor* first = node.input(kFirstInputTensor);
   const int32_t rank = Rank(first);
   if (rank + 1 > kMaxRank) {
-    return node.Error(StatusCode::kUnsupported).Add("input rank ").Add(rank).Add(", expected below ").Add(kMaxRank);
+    return node.Error(StatusCode::kUnsupported, "input rank %d, expected below %d", rank, kMaxRank);
   }
   if (axis < 0) axis += rank + 1;
   if (axis < 0 || axis > rank) {
-    return node.Error(StatusCode::kInvalidModel).Add("axis ").Add(axis).Add(", expected 0..").Add(rank);
+    return node.Error(StatusCode::kInvalidModel, "axis %d, expected 0..%d", axis, rank);
   }
   for (int32_t i = 0; i < node.num_inputs(); ++i) {
     const Tensor* input = node.input(i);
     bool same = input != nullptr && input->type == output->type && Rank(input) == rank;
     for (int32_t d = 0; same && d < rank; ++d) same = Dim(input, d) == Dim(first, d);
     if (!same) {
-      return node.Error(StatusCode::kInvalidModel).Add("input ").Add(i)
-          .Add(" differs from input 0 in shape or from the output in type");
+      return node.Error(StatusCode::kInvalidModel, "input %d differs from input 0 in shape or from the output in type",
+          i);
     }
   }
   int32_t shape[kMaxRank];

@@ -24,10 +24,10 @@ Status Prepare(NodeContext& node) {
   const Tensor* paddings = node.input(kPaddingsTensor);
   const Tensor* output = node.output(kOutputTensor);
   if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
-    return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type));
+    return node.Error(StatusCode::kUnsupported, "type %s", TensorTypeName(input->type));
   }
   const int32_t rank = Rank(input);
-  if (rank < 1) return node.Error(StatusCode::kUnsupported).Add("scalar input");
+  if (rank < 1) return node.Error(StatusCode::kUnsupported, "scalar input");
   TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, paddings, 2 * rank, "paddings"));
   PadData* data = nullptr;
   TPW_RETURN_IF_ERROR(node.AllocateOpData(&data));
@@ -36,8 +36,7 @@ Status Prepare(NodeContext& node) {
     const int32_t before = paddings->data.i32[2 * d], after = paddings->data.i32[2 * d + 1];
     const int64_t extent = static_cast<int64_t>(Dim(input, d)) + before + after;
     if (before < 0 || after < 0 || extent > INT32_MAX) {
-      return node.Error(StatusCode::kInvalidModel).Add("paddings ").Add(before).Add(", ").Add(after)
-          .Add(" at dimension ").Add(d).Add(", expected >= 0");
+      return node.Error(StatusCode::kInvalidModel, "paddings %d, %d at dimension %d, expected >= 0", before, after, d);
     }
     data->before[d] = before;
     shape[d] = static_cast<int32_t>(extent);
@@ -46,7 +45,7 @@ Status Prepare(NodeContext& node) {
   const Tensor* value = node.input(kConstantValueTensor);
   if (value != nullptr) {
     if (value->type != input->type || Elements(value) != 1 || !value->is_constant) {
-      return node.Error(StatusCode::kUnsupported).Add("pad value must be a constant scalar of the input type");
+      return node.Error(StatusCode::kUnsupported, "pad value must be a constant scalar of the input type");
     }
     memcpy(&data->fill, value->data.raw, value->bytes);
   } else if (input->type == TensorType::kInt8) {

@@ -22,11 +22,11 @@ Status SetStretchedShape(NodeContext& node, const int32_t* target, int32_t rank)
   const Tensor* input = node.input(kInputTensor);
   const Tensor* output = node.output(kOutputTensor);
   if (input->type != output->type) {
-    return node.Error(StatusCode::kInvalidModel).Add("output type ").Add(TensorTypeName(output->type))
-        .Add(", expected the input's ").Add(TensorTypeName(input->type));
+    return node.Error(StatusCode::kInvalidModel, "output type %s, expected the input's %s",
+        TensorTypeName(output->type), TensorTypeName(input->type));
   }
   if (rank > kMaxRank) {
-    return node.Error(StatusCode::kUnsupported).Add("target rank ").Add(rank).Add(", expected at most ").Add(kMaxRank);
+    return node.Error(StatusCode::kUnsupported, "target rank %d, expected at most %d", rank, kMaxRank);
   }
   int32_t shape[kMaxRank];
   int32_t stretch = -1;
@@ -36,26 +36,26 @@ Status SetStretchedShape(NodeContext& node, const int32_t* target, int32_t rank)
     if (shape[d] == -1 && stretch < 0) {
       stretch = d;
     } else if (shape[d] == -1) {
-      return node.Error(StatusCode::kInvalidModel).Add("target shape has more than one -1");
+      return node.Error(StatusCode::kInvalidModel, "target shape has more than one -1");
     } else if (shape[d] < 1) {
-      return node.Error(StatusCode::kInvalidModel).Add("target dimension ").Add(d).Add(" is ").Add(shape[d])
-          .Add(", expected -1 or a positive extent");
+      return node.Error(StatusCode::kInvalidModel, "target dimension %d is %d, expected -1 or a positive extent",
+          d, shape[d]);
     } else {
       known *= shape[d];
-      if (known > INT32_MAX) return node.Error(StatusCode::kInvalidModel).Add("target shape exceeds 2^31 elements");
+      if (known > INT32_MAX) return node.Error(StatusCode::kInvalidModel, "target shape exceeds 2^31 elements");
     }
   }
   if (stretch >= 0) {
     if (Elements(input) % known != 0) {
-      return node.Error(StatusCode::kInvalidModel).Add("input has ").Add(Elements(input))
-          .Add(" elements, not a multiple of the target's fixed ").Add(static_cast<int32_t>(known));
+      return node.Error(StatusCode::kInvalidModel, "input has %d elements, not a multiple of the target's fixed %d",
+          Elements(input), static_cast<int32_t>(known));
     }
     shape[stretch] = static_cast<int32_t>(Elements(input) / known);
     known *= shape[stretch];
   }
   if (known != Elements(input)) {
-    return node.Error(StatusCode::kInvalidModel).Add("input has ").Add(Elements(input))
-        .Add(" elements, target shape holds ").Add(static_cast<int32_t>(known));
+    return node.Error(StatusCode::kInvalidModel, "input has %d elements, target shape holds %d",
+        Elements(input), static_cast<int32_t>(known));
   }
   return node.SetOutputShape(kOutputTensor, shape, rank);
 }

@@ -27,10 +27,10 @@ Status Prepare(NodeContext& node) {
   const Tensor* output = node.output(kOutputTensor);
   // Up to 2048 classes the sum of exponentials keeps the final shift within 31 bits.
   if (Rank(input) < 1 || Dim(input, Rank(input) - 1) > 2048) {
-    return node.Error(StatusCode::kUnsupported).Add("last dimension must be 1..2048");
+    return node.Error(StatusCode::kUnsupported, "last dimension must be 1..2048");
   }
   if (output->params.zero_point != -128 || output->params.scale != 1.0f / 256) {
-    return node.Error(StatusCode::kUnsupported).Add("output must have scale 1/256 and zero point -128");
+    return node.Error(StatusCode::kUnsupported, "output must have scale 1/256 and zero point -128");
   }
   fb::Table options;
   float beta = 0.0f;
@@ -43,7 +43,7 @@ Status Prepare(NodeContext& node) {
                 static_cast<double>(1 << (31 - kScaledDiffIntegerBits));
   const double cap = static_cast<double>(int64_t{1} << 31) - 1.0;
   if (real > cap) real = cap;
-  if (!(real > 1.0)) return node.Error(StatusCode::kUnsupported).Add("beta * input scale too small");
+  if (!(real > 1.0)) return node.Error(StatusCode::kUnsupported, "beta * input scale too small");
   TPW_RETURN_IF_ERROR(Multiplier(node, real, "input", &data->input_multiplier, &data->input_left_shift));
   data->diff_min = -CalculateInputRadius(kScaledDiffIntegerBits, data->input_left_shift, 31);
   return Status::Ok();

@@ -15,16 +15,15 @@ Status SpatialExtent(const NodeContext& node, bool to_batch, int32_t extent, int
   if (!to_batch) {
     const int64_t wide = static_cast<int64_t>(extent) * block - before - after;
     if (wide < 1 || wide > INT32_MAX) {
-      return node.Error(StatusCode::kInvalidModel).Add("crops remove all of ").Add(name)
-          .Add(" (").Add(extent).Add(" x block ").Add(block).Add(")");
+      return node.Error(StatusCode::kInvalidModel, "crops remove all of %s (%d x block %d)", name, extent, block);
     }
     *out = static_cast<int32_t>(wide);
     return Status::Ok();
   }
   const int64_t padded = static_cast<int64_t>(extent) + before + after;
   if (padded % block != 0) {
-    return node.Error(StatusCode::kInvalidModel).Add("padded ").Add(name).Add(" ")
-        .Add(static_cast<int32_t>(padded)).Add(" is not a multiple of block ").Add(block);
+    return node.Error(StatusCode::kInvalidModel, "padded %s %d is not a multiple of block %d",
+        name, static_cast<int32_t>(padded), block);
   }
   *out = static_cast<int32_t>(padded / block);
   return Status::Ok();
@@ -42,13 +41,12 @@ Status PrepareSpaceBatch(NodeContext& node, bool to_batch) {
   const Tensor* input = node.input(kInputTensor);
   const Tensor* output = node.output(kOutputTensor);
   if (input->type != output->type || (input->type != TensorType::kInt8 && input->type != TensorType::kFloat32)) {
-    return node.Error(StatusCode::kUnsupported).Add("type ").Add(TensorTypeName(input->type))
-        .Add(", expected int8 or float32 in and out");
+    return node.Error(StatusCode::kUnsupported, "type %s, expected int8 or float32 in and out",
+        TensorTypeName(input->type));
   }
   const int32_t rank = Rank(input);
   if ((rank != 3 && rank != 4) || Rank(output) != rank) {
-    return node.Error(StatusCode::kUnsupported).Add("ranks ").Add(rank).Add(" and ").Add(Rank(output))
-        .Add(", expected both 3 or both 4");
+    return node.Error(StatusCode::kUnsupported, "ranks %d and %d, expected both 3 or both 4", rank, Rank(output));
   }
   const int32_t spatial = rank - 2;
   TPW_RETURN_IF_ERROR(ExpectConstantInt32(node, node.input(kBlockShapeTensor), spatial, "block shape"));
@@ -64,21 +62,21 @@ Status PrepareSpaceBatch(NodeContext& node, bool to_batch) {
   const int32_t after_h = pads[1], after_w = spatial == 2 ? pads[3] : 0;
   if (!InRange(data->block_h, 1) || !InRange(data->block_w, 1) || !InRange(data->before_h, 0) ||
       !InRange(data->before_w, 0) || !InRange(after_h, 0) || !InRange(after_w, 0)) {
-    return node.Error(StatusCode::kInvalidModel).Add("block shape must be 1..2^16 and ")
-        .Add(to_batch ? "paddings" : "crops").Add(" 0..2^16");
+    return node.Error(StatusCode::kInvalidModel, "block shape must be 1..2^16 and %s 0..2^16",
+        to_batch ? "paddings" : "crops");
   }
   const Shape4 in = AsShape4(input);
   const int32_t blocks = data->block_h * data->block_w;
   Shape4 out{0, 0, 1, in.c};
   if (to_batch) {
     if (static_cast<int64_t>(in.n) * blocks > INT32_MAX) {
-      return node.Error(StatusCode::kUnsupported).Add("output batch exceeds 2^31");
+      return node.Error(StatusCode::kUnsupported, "output batch exceeds 2^31");
     }
     out.n = in.n * blocks;
   } else {
     if (in.n % blocks != 0) {
-      return node.Error(StatusCode::kInvalidModel).Add("input batch ").Add(in.n)
-          .Add(" is not a multiple of the block size ").Add(blocks);
+      return node.Error(StatusCode::kInvalidModel, "input batch %d is not a multiple of the block size %d",
+          in.n, blocks);
     }
     out.n = in.n / blocks;
   }

@@ -60,10 +60,10 @@ Status Prepare(NodeContext& node) {
   const Tensor* input = node.input(kInputTensor);
   const int32_t rank = Rank(input);
   if (rank > kMaxSliceRank) {
-    return node.Error(StatusCode::kUnsupported).Add("input rank ").Add(rank).Add(", expected at most 4");
+    return node.Error(StatusCode::kUnsupported, "input rank %d, expected at most 4", rank);
   }
   if (node.output(kOutputTensor)->type != input->type) {
-    return node.Error(StatusCode::kInvalidModel).Add("output type differs from the input's");
+    return node.Error(StatusCode::kInvalidModel, "output type differs from the input's");
   }
   const Tensor* begin = node.input(kBeginTensor);
   const Tensor* end = node.input(kEndTensor);
@@ -93,7 +93,7 @@ Status Prepare(NodeContext& node) {
     data->count[axis] = 1;
     if (in_axis < 0) continue;
     const int32_t stride = strides->data.i32[in_axis];
-    if (stride == 0) return node.Error(StatusCode::kInvalidModel).Add("stride of axis ").Add(in_axis).Add(" is 0");
+    if (stride == 0) return node.Error(StatusCode::kInvalidModel, "stride of axis %d is 0", in_axis);
     const bool shrink = (shrink_mask >> in_axis) & 1;
     const AxisSlice slice = SliceAxis(begin->data.i32[in_axis], (begin_mask >> in_axis) & 1, end->data.i32[in_axis],
                                       (end_mask >> in_axis) & 1, stride, size);
@@ -102,8 +102,8 @@ Status Prepare(NodeContext& node) {
     if (shrink) {
       // TFLM would read past the axis here; a shrunk axis takes exactly one element.
       if (slice.start < 0 || slice.start >= size) {
-        return node.Error(StatusCode::kInvalidModel).Add("shrinks axis ").Add(in_axis).Add(" at index ")
-            .Add(slice.start).Add(", expected 0..").Add(size - 1);
+        return node.Error(StatusCode::kInvalidModel, "shrinks axis %d at index %d, expected 0..%d",
+            in_axis, slice.start, size - 1);
       }
       continue;
     }
