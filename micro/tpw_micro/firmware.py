@@ -5,8 +5,9 @@
 1. ``make firmware`` embeds the model and the int8 inputs (as the C arrays ``xxd -i``
    prints) into the harness in ``firmware/stm32l4`` and links an ELF for the
    STM32L475VG. The op resolver is generated from the model's operator codes
-   (:func:`resolver_source`, as TFLM's generator does), so ``--gc-sections`` drops the
-   kernels the model does not use. Board and runtime objects are built once and shared; each distinct
+   (:func:`resolver_source`, as TFLM's generator does) and lists the kernel variants the
+   host runtime picks for its convolutions, so ``--gc-sections`` drops the kernels and
+   variants the model does not use. Board and runtime objects are built once and shared; each distinct
    (model, inputs) pair gets its own folder named by their hash, so running the same
    pair again only re-runs the simulator.
 2. :mod:`tpw_micro.qemu` boots it and counts instructions.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tpw_micro import host_runtime
 from tpw_micro.build import RUNTIME_SOURCES, SOURCES, build_dir, make
 from tpw_micro.elf import section_sizes
 from tpw_micro.errors import MicroError
@@ -69,7 +71,7 @@ def build_firmware(model_bytes: bytes, inputs_int8: np.ndarray) -> Path:
     # make always runs: it relinks when the harness or runtime changed, and its
     # copy rules leave an unchanged model untouched so nothing else is redone.
     resolver = out / "model_resolver.cc"
-    source = resolver_source(model_bytes)
+    source = resolver_source(model_bytes, model_kernels(model_bytes))
     if not resolver.exists() or resolver.read_text() != source:  # unchanged: make keeps the object
         resolver.write_text(source)
     with tempfile.TemporaryDirectory(dir=out) as staging:
@@ -134,10 +136,25 @@ def operator_codes(model_bytes: bytes) -> list[int | str]:
         raise MicroError(f"model: cannot read its operator codes ({err})") from None
 
 
-def resolver_source(model_bytes: bytes) -> str:
+def model_kernels(model_bytes: bytes) -> set[str] | None:
+    """The kernel variants (``conv_1xk_s8_wide_2x2`` ...) the host runtime's Prepare picks
+    for the model's nodes, or None when it refuses the model: its firmware then links
+    every variant and reports the refusal itself."""
+    try:
+        return set(host_runtime.describe(model_bytes).kernels.values())
+    except MicroError:
+        return None
+
+
+def resolver_source(model_bytes: bytes, kernels: set[str] | None = None) -> str:
     """C++ defining ``tpw::AddModelOps`` (``firmware/stm32l4/model_resolver.h``): the rows of
     ``all_ops_resolver.cc`` the model's operator codes name. A code the runtime has no
-    kernel for gets no row; AllocateTensors then names the op, as with AllOpsResolver."""
+    kernel for gets no row; AllocateTensors then names the op, as with AllOpsResolver.
+
+    With ``kernels`` (:func:`model_kernels`) it also defines ``kLinkedConvRows``
+    (``kernels/conv_common.h``) with only those interior-row kernels; a kernel a node then
+    needs but the table lacks fails AllocateTensors with its name. Without, the weak
+    table of ``all_ops_resolver.cc`` links every one."""
     numbers = {name: int(value) for name, value in
                _ENUM_VALUE.findall((RUNTIME_SOURCES / "op_resolver.h").read_text())}
     table = (RUNTIME_SOURCES / "all_ops_resolver.cc").read_text()
@@ -159,6 +176,12 @@ def resolver_source(model_bytes: bytes) -> str:
         "  return Status::Ok();",
         "}",
         "",
+        *([] if kernels is None else [
+            "// The interior-row kernels the host runtime picked for this model.",
+            "extern const LinkedConvRow kLinkedConvRows[] = {",
+            *(f"    TPW_LINKED_CONV_ROW({name})" for name in sorted(kernels)),
+            "    {}};",
+            ""]),
         "}  // namespace tpw",
         ""])
 

@@ -55,11 +55,14 @@ class TensorInfo:
 @dataclass(frozen=True)
 class ModelInfo:
     """``arena_used_bytes``: the smallest arena the model runs in (planned head + persistent
-    tail); ``arena_persistent_bytes``: the tail (records, op data, tensors computed once)."""
+    tail); ``arena_persistent_bytes``: the tail (records, op data, tensors computed once);
+    ``kernels``: ``{node index: kernel variant}`` for the nodes whose op has several (the
+    function its Prepare chose, e.g. ``"conv_1xk_s8_wide_2x2"``)."""
     arena_used_bytes: int
     arena_persistent_bytes: int
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
+    kernels: dict[int, str]
 
 
 def sanitized() -> bool:
@@ -115,7 +118,7 @@ def _with_model_file(model: bytes, action):
 def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
     """Allocate ``model`` in the runtime and report its arena use and I/O tensors."""
     text = _with_model_file(model, lambda _, path: _call([str(path)], arena_bytes=arena_bytes))
-    used, persistent, inputs, outputs = 0, 0, [], []
+    used, persistent, inputs, outputs, kernels = 0, 0, [], [], {}
     for line in text.splitlines():
         fields = line.split()
         if fields[0] == "arena_used_bytes":
@@ -124,7 +127,9 @@ def describe(model: bytes, *, arena_bytes: int | None = None) -> ModelInfo:
             persistent = int(fields[1])
         elif fields[0] in ("input", "output"):
             (inputs if fields[0] == "input" else outputs).append(_tensor_info(fields))
-    return ModelInfo(used, persistent, tuple(inputs), tuple(outputs))
+        elif fields[0] == "kernel":
+            kernels[int(fields[1])] = fields[2]
+    return ModelInfo(used, persistent, tuple(inputs), tuple(outputs), kernels)
 
 
 def check_model(path: Path, *, arena_bytes: int | None = None) -> tuple[bytes, ModelInfo]:

@@ -10,8 +10,8 @@ import pytest
 from tpw_export.firmware_report import firmware_report
 from tpw_export.tflm import quantize_inputs
 from tpw_micro import elf as elf_sizes
-from tpw_micro import firmware
-from tpw_micro.build import build_dir
+from tpw_micro import firmware, host_runtime
+from tpw_micro.build import RUNTIME_SOURCES, build_dir
 from tflite_micro.tensorflow.lite.micro.compression import decode_insert, model_editor
 
 FLASH = range(0x08000000, 0x08000000 + 1024 * 1024)
@@ -109,6 +109,34 @@ def test_runtime_code_is_the_runtime_functions_linked(separable):
     sizes = elf_sizes.section_sizes(elf)
     assert sizes["runtime_code"] == sum(linked.values())
     assert 0 < sizes["runtime_code"] < sizes["text"]
+
+
+def _interior_row_kernels():
+    """Every interior-row kernel, as kernels/conv_common.h's TPW_CONV_ROW_KERNELS names them."""
+    header = (RUNTIME_SOURCES / "kernels" / "conv_common.h").read_text()
+    macro = re.search(r"#define TPW_CONV_ROW_KERNELS\(X\)((?:.*\\\n)*.*)", header)[1]
+    return set(re.findall(r"X\((\w+)\)", macro))
+
+
+def _tpw_functions(elf):
+    """Unqualified names of the tpw:: functions in the ELF's symbol table (from their
+    mangled names: _ZN3tpw<length><name>...)."""
+    names = set()
+    for name, _, _, kind in _symbol_table(elf):
+        match = re.match(r"_ZN3tpw(\d+)", name)
+        if kind == "FUNC" and match:
+            names.add(name[match.end():match.end() + int(match[1])])
+    return names
+
+
+def test_firmware_links_only_the_kernel_variants_its_model_uses(separable):
+    """The interior-row kernels in the ELF are the ones the host runtime's Prepare picked for
+    the model's convolutions, not all five."""
+    case, elf = separable
+    every = _interior_row_kernels()
+    picked = set(host_runtime.describe(case.model_bytes).kernels.values())
+    assert picked and picked < every
+    assert _tpw_functions(elf) & every == picked
 
 
 def _schedule_report(cases, windows_dataset, schedule):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tpw_export.firmware_report import firmware_report
-from tpw_micro import firmware, qemu
+from tpw_micro import firmware, host_runtime, qemu
+from tpw_micro.build import SOURCES, build_dir, make
 from tpw_micro.cli import sim_main
 from tpw_micro.errors import MicroError
 
@@ -48,6 +49,23 @@ def test_unsupported_op_is_an_error_naming_it(cases):
     assert run.exit_code == 1
     with pytest.raises(MicroError, match=r"firmware status 1: .*(TANH|operator 28 )"):
         firmware.run_firmware(case.model_bytes, case.inputs)
+
+
+def test_a_kernel_variant_the_resolver_leaves_out_is_an_error_naming_it(cases, tmp_path):
+    """A firmware whose generated resolver lacks an interior-row kernel its model needs
+    refuses the model at AllocateTensors, naming the kernel (built with the Makefile's
+    documented inputs: MODEL, INPUTS and OUT holding model_resolver.cc)."""
+    case = cases.case("separable")
+    picked = sorted(set(host_runtime.describe(case.model_bytes).kernels.values()))
+    (tmp_path / "model.tflite").write_bytes(case.model_bytes)
+    (tmp_path / "inputs.bin").write_bytes(np.asarray(case.inputs, np.int8).tobytes())
+    (tmp_path / "model_resolver.cc").write_text(firmware.resolver_source(case.model_bytes, set(picked[1:])))
+    make(SOURCES, "firmware", BUILD=build_dir(), MODEL=tmp_path / "model.tflite",
+         INPUTS=tmp_path / "inputs.bin", OUT=tmp_path)
+    run = qemu.run_elf(tmp_path / "firmware.elf", firmware.build_plugin())
+    status = qemu.parse_lines(run.lines)["status"]
+    assert status[0] == 1 and f"kernel {picked[0]} is not linked" in status[1]
+    assert run.exit_code == 1
 
 
 def test_inputs_of_the_wrong_size_are_status_2(cases):

@@ -1,7 +1,12 @@
+#include "kernels/conv_common.h"
 #include "kernels/registrations.h"
 #include "op_resolver.h"
 
 namespace tpw {
+
+// Every interior-row kernel. Weak: a firmware's generated model_resolver.cc
+// defines the table with only its model's kernels (conv_common.h).
+[[gnu::weak]] extern const LinkedConvRow kLinkedConvRows[] = {TPW_CONV_ROW_KERNELS(TPW_LINKED_CONV_ROW){}};
 
 AllOpsResolver::AllOpsResolver() {
   // Capacity (32) exceeds the entries below, so these registrations cannot fail.

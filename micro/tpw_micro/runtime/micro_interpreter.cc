@@ -59,6 +59,12 @@ Tensor* MicroInterpreter::output(size_t index) {
   return ready_ && index < graph_.num_outputs ? &graph_.tensors[graph_.outputs[index]] : nullptr;
 }
 
+const char* MicroInterpreter::node_kernel(size_t index) const {
+  if (index >= nodes_size()) return nullptr;
+  const NodeRecord& node = graph_.nodes[index];
+  return node.registration->kernel != nullptr ? node.registration->kernel(node.op_data) : nullptr;
+}
+
 Status MicroInterpreter::Invoke() {
   if (!ready_) return Status::Error(StatusCode::kNotReady, "Invoke() before a successful AllocateTensors()");
   fb::Table no_options;

@@ -59,6 +59,11 @@ class MicroInterpreter {
   // Of those, the persistent tail (records, op data, tensors computed once at
   // AllocateTensors), 0 before a successful AllocateTensors().
   size_t arena_persistent_bytes() const { return ready_ ? persistent_bytes_ : 0; }
+  // Nodes in execution order, 0 before a successful AllocateTensors().
+  size_t nodes_size() const { return ready_ ? static_cast<size_t>(graph_.num_nodes) : 0; }
+  // The kernel variant node `index`'s Prepare chose (OpRegistration::kernel),
+  // nullptr for an op with one kernel or an index out of range.
+  const char* node_kernel(size_t index) const;
 
  private:
   // Runs every kernel's Prepare in order: checks, output shapes, op data.

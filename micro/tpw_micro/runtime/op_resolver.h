@@ -54,6 +54,10 @@ struct OpRegistration {
   const char* name;                      // e.g. "CONV_2D"
   Status (*prepare)(NodeContext& node);
   Status (*eval)(NodeContext& node);
+  // The kernel variant Prepare chose for a node with this op data, e.g.
+  // "conv_1xk_s8_wide_2x2", or nullptr: for tools (tpw_micro_run), never Eval.
+  // nullptr for an op with one kernel.
+  const char* (*kernel)(const void* op_data) = nullptr;
 };
 
 class OpResolver {

@@ -9,6 +9,7 @@
 //   arena_used_bytes <n>
 //   arena_persistent_bytes <n>   (of those, the persistent tail)
 //   input|output <index> <type> <scale> <zero_point> <rank> <dims...>
+//   kernel <node> <name>         (the kernel variant a node's Prepare chose, if the op has several)
 // Any failure prints "error: <message>" on stderr and exits with status 1, or 3 when
 // the model is well formed but uses an op, type or shape this runtime does not run.
 #include <stdio.h>
@@ -120,6 +121,9 @@ int main(int argc, char** argv) {
       printf("arena_persistent_bytes %zu\n", interpreter.arena_persistent_bytes());
       for (size_t i = 0; i < interpreter.inputs_size(); ++i) Describe("input", i, interpreter.input(i));
       for (size_t i = 0; i < interpreter.outputs_size(); ++i) Describe("output", i, interpreter.output(i));
+      for (size_t i = 0; i < interpreter.nodes_size(); ++i) {
+        if (interpreter.node_kernel(i) != nullptr) printf("kernel %zu %s\n", i, interpreter.node_kernel(i));
+      }
     } else {
       rc = Run(interpreter, positional[1], positional[2]);
     }

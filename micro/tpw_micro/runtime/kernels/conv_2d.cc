@@ -34,7 +34,7 @@ Status Prepare(NodeContext& node) {
   return SelectInteriorRow(node, p, Dim(filter, 0));
 }
 
-constexpr OpRegistration kRegistration = {"CONV_2D", Prepare, EvalConv};
+constexpr OpRegistration kRegistration = {"CONV_2D", Prepare, EvalConv, ConvKernelName};
 
 }  // namespace
 

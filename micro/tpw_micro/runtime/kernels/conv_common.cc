@@ -225,6 +225,37 @@ Status EvalConv(NodeContext& node) {
   return Status::Ok();
 }
 
+const char* ConvRowKernelName(ConvRowKernel kernel) {
+#define TPW_CONV_ROW_NAME(name) #name,
+  static const char* const kNames[] = {TPW_CONV_ROW_KERNELS(TPW_CONV_ROW_NAME)};
+#undef TPW_CONV_ROW_NAME
+  return kNames[static_cast<int>(kernel)];
+}
+
+const char* ConvKernelName(const void* op_data) {
+  const ConvParams* p = static_cast<const ConvParams*>(op_data);
+  return p != nullptr && p->interior_row != nullptr ? ConvRowKernelName(p->kernel) : nullptr;
+}
+
+namespace {
+
+// Runs the interior with `kernel` from kLinkedConvRows, with a scratch of
+// `scratch_bytes` (0: none).
+Status UseKernel(NodeContext& node, ConvParams* p, ConvRowKernel kernel, size_t scratch_bytes) {
+  p->kernel = kernel;
+  p->interior_row = nullptr;
+  for (const LinkedConvRow* linked = kLinkedConvRows; linked->row != nullptr; ++linked) {
+    if (linked->kernel == kernel) p->interior_row = linked->row;
+  }
+  if (p->interior_row == nullptr) {
+    return node.Error(StatusCode::kUnsupported, "kernel %s is not linked in this build (its resolver leaves it out)",
+                      ConvRowKernelName(kernel));
+  }
+  return scratch_bytes > 0 ? node.RequestScratch(scratch_bytes) : Status::Ok();
+}
+
+}  // namespace
+
 [[gnu::cold]] Status SelectInteriorRow(NodeContext& node, ConvParams* p, int32_t out_depth) {
   const ChannelLayout& ch = p->channels;
   bool fast_requant = true;
@@ -236,8 +267,7 @@ Status EvalConv(NodeContext& node) {
   const bool pairs_share_input = ch.channels_per_group % 2 == 0 || one_group;
   // Depth multiplier 1: channel c reads input c and weight c of each tap.
   const bool lanes_are_channels = ch.filter_stride == 1 && ch.channels_per_group == 1 && ch.group_input_stride == 1;
-  p->interior_row = conv_nxk_s8_generic;
-  if (!fast_requant) return Status::Ok();
+  if (!fast_requant) return UseKernel(node, p, ConvRowKernel::conv_nxk_s8_generic, 0);
   // One filter row walked in pairs of input positions (the whole-row variants),
   // biases they can double (a constant tensor known here, or none) and the
   // int8 range as the activation clamp (what a converter gives ReLU and ReLU6
@@ -251,28 +281,26 @@ Status EvalConv(NodeContext& node) {
                          small_bias && p->act_min == -128 && p->act_max == 127;
   if (p->walk.shape == WalkShape::kRun && ch.group_input_stride == 1 && one_group && pair_rows &&
       p->walk.run <= kPairTaps) {
-    p->interior_row = conv_1xk_s8_c1_pairs;
     p->whole_rows = true;
     const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
-    return node.RequestScratch(static_cast<size_t>(words) * sizeof(uint32_t));
+    return UseKernel(node, p, ConvRowKernel::conv_1xk_s8_c1_pairs, static_cast<size_t>(words) * sizeof(uint32_t));
   }
   // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values
   // (a ResNet block's 1xK).
   const bool widen = p->walk.run == ch.group_input_stride || p->walk.run <= kMaxWidenedRun;
   if (p->walk.shape == WalkShape::kRun && one_group && out_depth >= 2 && widen) {
-    p->interior_row = conv_1xk_s8_wide_2x2;
     // Two widened windows: two words of each per four inputs.
-    return node.RequestScratch(static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
+    return UseKernel(node, p, ConvRowKernel::conv_1xk_s8_wide_2x2,
+                     static_cast<size_t>((p->walk.run + 3) / 4) * 4 * sizeof(uint32_t));
   }
-  if (p->walk.shape == WalkShape::kRun && pairs_share_input) p->interior_row = conv_1xk_s8_2x2;
   if (p->walk.shape == WalkShape::kStrided && lanes_are_channels && pair_rows && p->walk.taps <= kPairTaps &&
       out_depth >= 4) {
-    p->interior_row = depthwise_1xk_s8_pairs;
     p->whole_rows = true;
     const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
-    return node.RequestScratch(static_cast<size_t>(words) * sizeof(uint32_t));
+    return UseKernel(node, p, ConvRowKernel::depthwise_1xk_s8_pairs, static_cast<size_t>(words) * sizeof(uint32_t));
   }
-  return Status::Ok();
+  const bool in_place_pairs = p->walk.shape == WalkShape::kRun && pairs_share_input;
+  return UseKernel(node, p, in_place_pairs ? ConvRowKernel::conv_1xk_s8_2x2 : ConvRowKernel::conv_nxk_s8_generic, 0);
 }
 
 bool HasInterior(const ConvParams& p) { return p.y_begin < p.y_end && p.x_begin < p.x_end; }

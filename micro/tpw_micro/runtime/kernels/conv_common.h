@@ -57,6 +57,15 @@ struct ChannelLayout {
 
 struct ConvRow;
 
+// The interior-row kernels (declared below), each named as its function.
+#define TPW_CONV_ROW_KERNELS(X) \
+  X(conv_nxk_s8_generic) X(conv_1xk_s8_wide_2x2) X(conv_1xk_s8_2x2) X(depthwise_1xk_s8_pairs) X(conv_1xk_s8_c1_pairs)
+#define TPW_CONV_ROW_ENUMERATOR(name) name,
+enum class ConvRowKernel : uint8_t { TPW_CONV_ROW_KERNELS(TPW_CONV_ROW_ENUMERATOR) };
+#undef TPW_CONV_ROW_ENUMERATOR
+// Its function's name, e.g. "conv_1xk_s8_wide_2x2".
+const char* ConvRowKernelName(ConvRowKernel kernel);
+
 struct ConvParams {
   SpatialDim height, width;
   int32_t stride_h, stride_w, dilation_h, dilation_w;
@@ -68,6 +77,7 @@ struct ConvParams {
   WindowWalk walk;  // meaningful when the interior is not empty
   ChannelLayout channels;
   void (*interior_row)(const ConvParams& p, const ConvRow& row);  // set by SelectInteriorRow
+  ConvRowKernel kernel;  // which one it is
   // The variant takes whole output rows, padding included (a row's x is the
   // input row's first element, its count every output of the row).
   bool whole_rows;
@@ -131,6 +141,24 @@ constexpr int32_t kMaxPairBias = int32_t{1} << 29;
 int32_t DepthwisePairsScratchWords(int32_t out_w, int32_t stride);
 // Any walk, any requantization: one channel, one window.
 void conv_nxk_s8_generic(const ConvParams& p, const ConvRow& row);
+
+// The interior-row kernels a build links, ended by an entry whose row is
+// nullptr. SelectInteriorRow finds the kernel it picks here, never by a direct
+// reference, so a firmware links only the ones its table lists:
+// all_ops_resolver.cc defines every one (weak: the host tools, and a firmware
+// whose model the host runtime refused); a firmware's generated
+// model_resolver.cc defines the ones the host runtime picked for its model
+// (tpw_micro_run's `kernel` lines, tpw_micro.firmware.resolver_source), and
+// --gc-sections drops the rest.
+struct LinkedConvRow {
+  ConvRowKernel kernel;
+  void (*row)(const ConvParams& p, const ConvRow& row);
+};
+#define TPW_LINKED_CONV_ROW(name) {ConvRowKernel::name, name},
+extern const LinkedConvRow kLinkedConvRows[];
+// OpRegistration::kernel of CONV_2D and DEPTHWISE_CONV_2D: the interior-row
+// kernel Prepare picked, nullptr when every output crosses the padding.
+const char* ConvKernelName(const void* op_data);
 
 // The requantization and bias of output channel oc (TFLM's formula).
 inline ChannelRequant RequantOf(const ConvParams& p, const ConvRow& row, int32_t oc) {

@@ -28,7 +28,7 @@ Status Prepare(NodeContext& node) {
   return SelectInteriorRow(node, p, out_depth);
 }
 
-constexpr OpRegistration kRegistration = {"DEPTHWISE_CONV_2D", Prepare, EvalConv};
+constexpr OpRegistration kRegistration = {"DEPTHWISE_CONV_2D", Prepare, EvalConv, ConvKernelName};
 
 }  // namespace
 
