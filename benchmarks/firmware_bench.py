@@ -15,6 +15,11 @@ energy estimate per inference from the instruction count:
 
 Every row also says whether the firmware's int8 outputs equal TFLM's on the same input
 (so the Cortex-M4 kernel variants are checked bit-exact on every model and shape run).
+The exit status is 1 when a row's outputs differ from TFLM's or a model's arena is larger
+than TFLM's (single ops may plan a scratch TFLM's reference kernels do without, which a
+whole model overlaps with other tensors); the figures themselves fail nothing (CI prints them: scripts/test_firmware.sh). A
+row that does not fit the board (regular_cnn, the baseline, and its larger shapes) prints
+why and fails nothing either.
 
     python benchmarks/firmware_bench.py [--window 1800] [--models a,b] [--skip-ops] [--per-shape]
 
@@ -249,6 +254,19 @@ def zoo_models(window: int, selected: list[str]):
         yield name, (lambda name=name, shape=shape: build_model(name, shape, 5)), shape
 
 
+def _equals(row: Row) -> str:
+    return "-" if row.equals_tflm is None else ("yes" if row.equals_tflm else "NO")
+
+
+def failures(rows: list[Row], models: list[Row]) -> list[str]:
+    """One line per row whose outputs differ from TFLM's, and per model whose arena
+    exceeds TFLM's."""
+    lines = [f"{r.name}: outputs differ from TFLM's" for r in rows if r.equals_tflm is False]
+    lines += [f"{r.name}: arena {r.arena_used:,} B, TFLM's {r.tflm_arena:,} B" for r in models
+              if r.tflm_arena is not None and r.arena_used > r.tflm_arena]
+    return lines
+
+
 def _fmt(value, spec=",d"):
     return "-" if value is None else format(value, spec)
 
@@ -267,17 +285,18 @@ def print_table(title: str, rows: list[Row]) -> None:
         arena = f"{_fmt(r.arena_used)} ({_fmt(r.tflm_arena)})"
         print(f"| {r.name} | {_fmt(r.macs)} | {_fmt(r.instructions)} | {_per_mac(r.instructions, r.macs)} | "
               f"{energy} | {_fmt(r.flash)} | {_fmt(r.runtime_code)} | {_fmt(r.model_bytes)} | {arena} | "
-              f"{_fmt(r.sram)} | {'-' if r.equals_tflm is None else ('yes' if r.equals_tflm else 'NO')} |")
+              f"{_fmt(r.sram)} | {_equals(r)} |")
     for r in rows:
         if r.error:
             print(f"\n{r.name}: {r.error}")
 
 
-def print_shapes(rows: list[Row]) -> None:
-    """Per model: each distinct op shape measured alone, and the kinds' totals."""
+def print_shapes(rows: list[Row]) -> list[Row]:
+    """Per model: each distinct op shape measured alone, and the kinds' totals; returns the
+    single-op rows measured."""
     print("\n## per op and shape of each model (each shape run alone as a single-op model)\n")
-    print("| model | op | shape | count | MACs | instructions | instr/MAC |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("| model | op | shape | count | MACs | instructions | instr/MAC | outputs = TFLM |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
     measured: dict[OpShape, Row] = {}
     for r in rows:
         counts: dict[OpShape, int] = {}
@@ -292,7 +311,7 @@ def print_shapes(rows: list[Row]) -> None:
                 measured[shape] = measure(shape.describe(), *factory)
             m = measured[shape]
             print(f"| {r.name} | {shape.kind} | {shape.describe()} | {count} | {_fmt(m.macs)} | "
-                  f"{_fmt(m.instructions)} | {_per_mac(m.instructions, m.macs)} |")
+                  f"{_fmt(m.instructions)} | {_per_mac(m.instructions, m.macs)} | {_equals(m)} |")
             if m.instructions is None:
                 continue  # a shape that did not run (its error is printed below) is left out of the totals
             total = kinds.setdefault(shape.kind, [0, 0])
@@ -300,10 +319,11 @@ def print_shapes(rows: list[Row]) -> None:
             total[1] += count * m.instructions
         for kind, (macs, instructions) in sorted(kinds.items()):
             print(f"| {r.name} | **{kind}, all** | | | {_fmt(macs)} | {_fmt(instructions)} | "
-                  f"**{_per_mac(instructions, macs)}** |")
+                  f"**{_per_mac(instructions, macs)}** | |")
     for shape, m in measured.items():
         if m.error:
             print(f"\n{shape.describe()}: {m.error}")
+    return list(measured.values())
 
 
 def print_code(rows: list[Row]) -> None:
@@ -328,15 +348,18 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(SEED)
     print(f"STM32L475VG on QEMU 10 (-M b-l475e-iot01a), exact instruction counts; window {args.window}")
     print(ENERGY_NOTE)
-    if not args.skip_ops:
-        print_table("per op type", [measure(*m) for m in single_op_models(args.window)])
+    ops = [measure(*m) for m in single_op_models(args.window)] if not args.skip_ops else []
+    if ops:
+        print_table("per op type", ops)
     models = [measure(*separable_network(args.window))]
     models += [measure(*m) for m in zoo_models(args.window, [m for m in args.models.split(",") if m])]
     print_table("per zoo model (and issue 15's separable network)", models)
     print_code(models)
-    if args.per_shape:
-        print_shapes(models)
-    return 0
+    shapes = print_shapes(models) if args.per_shape else []
+    failed = failures(ops + models + shapes, models)
+    for line in failed:
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

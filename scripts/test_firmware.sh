@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Firmware CI step: install the cross toolchain and QEMU when missing, build the
 # QEMU instruction-count plugin, run the Robot suites on the simulated STM32L4
-# and the firmware pytest area. Run from anywhere; works from the repo root.
+# and the firmware pytest area, then print the firmware benchmark's tables (figures
+# only: it fails on outputs that differ from TFLM's or an arena above TFLM's, never
+# on a count). Run from anywhere; works from the repo root.
 #
 # Needs (scripts/install_system.sh installs them when absent): make, xxd, a host C
 # compiler (the plugin), gcc-arm-none-eabi libnewlib-arm-none-eabi
@@ -21,3 +23,6 @@ make -s -C micro/tpw_micro plugin calibrate fault BUILD="$BUILD"
 
 robot --outputdir "$BUILD/robot" micro/robot
 python3 -m pytest -q tests/firmware
+
+echo "== firmware benchmark: instructions per MAC, code and arena per op, shape and zoo model"
+python3 benchmarks/firmware_bench.py --per-shape
