@@ -266,7 +266,7 @@ void depthwise_1xk_s8_pairs(const ConvParams& p, const ConvRow& row) {
   const int32_t tile = kTilePairs * per_pair;
   const int32_t row_words = DepthwisePairsScratchWords(count, p.stride_w) / 4;
   for (int32_t c0 = 0; c0 < depth; c0 += 4) {
-    // The last group overlaps the one before; its first `done` channels are.
+    // The last group overlaps the one before, which computed its first `done` channels.
     const int32_t done = c0 + 4 > depth ? c0 + 4 - depth : 0;
     c0 -= done;
     PairChannel even[4], odd[4];
