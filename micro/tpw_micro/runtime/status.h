@@ -45,7 +45,6 @@ class Status {
   static constexpr size_t kMessageCapacity = 128;
 
   static Status Ok() { return Status(StatusCode::kOk); }
-  static Status Error(StatusCode code) { return Status(code); }
   static Status Error(StatusCode code, const char* format, ...) TPW_PRINTF_FORMAT(2, 3);
 
   bool ok() const { return code_ == StatusCode::kOk; }
