@@ -254,6 +254,14 @@ Status UseKernel(NodeContext& node, ConvParams* p, ConvRowKernel kernel, size_t 
   return scratch_bytes > 0 ? node.RequestScratch(scratch_bytes) : Status::Ok();
 }
 
+// UseKernel for a whole-row pair kernel (depthwise_1xk_s8_pairs,
+// conv_1xk_s8_c1_pairs), with their scratch of int16 input pairs.
+Status UsePairKernel(NodeContext& node, ConvParams* p, ConvRowKernel kernel) {
+  p->whole_rows = true;
+  const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
+  return UseKernel(node, p, kernel, static_cast<size_t>(words) * sizeof(uint32_t));
+}
+
 }  // namespace
 
 [[gnu::cold]] Status SelectInteriorRow(NodeContext& node, ConvParams* p, int32_t out_depth) {
@@ -281,9 +289,7 @@ Status UseKernel(NodeContext& node, ConvParams* p, ConvRowKernel kernel, size_t 
                          small_bias && p->act_min == -128 && p->act_max == 127;
   if (p->walk.shape == WalkShape::kRun && ch.group_input_stride == 1 && one_group && pair_rows &&
       p->walk.run <= kPairTaps) {
-    p->whole_rows = true;
-    const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
-    return UseKernel(node, p, ConvRowKernel::conv_1xk_s8_c1_pairs, static_cast<size_t>(words) * sizeof(uint32_t));
+    return UsePairKernel(node, p, ConvRowKernel::conv_1xk_s8_c1_pairs);
   }
   // A window is widened when it is one tap (1x1) or at most kMaxWidenedRun values
   // (a ResNet block's 1xK).
@@ -295,9 +301,7 @@ Status UseKernel(NodeContext& node, ConvParams* p, ConvRowKernel kernel, size_t 
   }
   if (p->walk.shape == WalkShape::kStrided && lanes_are_channels && pair_rows && p->walk.taps <= kPairTaps &&
       out_depth >= 4) {
-    p->whole_rows = true;
-    const int32_t words = DepthwisePairsScratchWords(p->width.out_size, p->stride_w);
-    return UseKernel(node, p, ConvRowKernel::depthwise_1xk_s8_pairs, static_cast<size_t>(words) * sizeof(uint32_t));
+    return UsePairKernel(node, p, ConvRowKernel::depthwise_1xk_s8_pairs);
   }
   const bool in_place_pairs = p->walk.shape == WalkShape::kRun && pairs_share_input;
   return UseKernel(node, p, in_place_pairs ? ConvRowKernel::conv_1xk_s8_2x2 : ConvRowKernel::conv_nxk_s8_generic, 0);
