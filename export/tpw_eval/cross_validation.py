@@ -391,7 +391,8 @@ def main(argv=None) -> int:
         from tpw_tf.models import check_config_keys
         check_config_keys(args.model, model_config)
         from tpw_tf.train.recipe import dataset_recipe
-        recipe = dataset_recipe(args.dataset, **parse_options(args.train_option))  # refused before the data loads
+        recipe = parse_options(args.train_option)
+        dataset_recipe(args.dataset, **recipe)  # a bad option is refused before the data loads
         out = args.out or Path(f"cv-{args.dataset}-{args.model}")
         from tpw_export.native_io import quiet_tensorflow
         quiet_tensorflow()
